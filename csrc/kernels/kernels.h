@@ -1,0 +1,120 @@
+// The kernel tables: one table of kernels per SIMD path, for every op family that has SIMD twins.
+// Layouts are NHWC; int8 activations per tensor; int8 weights symmetric per output channel.
+// Ops without SIMD twins (pooling, eltwise, softmax, ...) are plain functions in csrc/kernels/<op>/<op>.h.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "edgekd/cpu.h"
+#include "edgekd/quant.h"
+
+namespace edgekd {
+
+// 64-byte aligned, zero-initialised byte storage for packed weights and scratch.
+class AlignedBuffer {
+ public:
+  AlignedBuffer() = default;
+  explicit AlignedBuffer(size_t bytes) { resize(bytes); }
+  AlignedBuffer(const AlignedBuffer&) = delete;
+  AlignedBuffer& operator=(const AlignedBuffer&) = delete;
+  AlignedBuffer(AlignedBuffer&& o) noexcept : ptr_(o.ptr_), size_(o.size_) { o.ptr_ = nullptr; o.size_ = 0; }
+  AlignedBuffer& operator=(AlignedBuffer&& o) noexcept;
+  ~AlignedBuffer();
+  void resize(size_t bytes);  // discards contents, zero-fills
+  uint8_t* data() { return ptr_; }
+  const uint8_t* data() const { return ptr_; }
+  size_t size() const { return size_; }
+  template <typename T> T* as() { return reinterpret_cast<T*>(ptr_); }
+  template <typename T> const T* as() const { return reinterpret_cast<const T*>(ptr_); }
+
+ private:
+  uint8_t* ptr_ = nullptr;
+  size_t size_ = 0;
+};
+
+// Output stage shared by GEMM, conv and depthwise: per-channel multiplier/shift, zero point, clamp.
+struct OutputStage {
+  std::vector<int32_t> multiplier;  // [n] (expanded to per channel even for per-tensor weights)
+  std::vector<int32_t> shift;       // [n]
+  int32_t output_zero_point = 0;
+  int32_t act_min = -128;
+  int32_t act_max = 127;
+  Requant requant() const {
+    Requant r;
+    r.multiplier = multiplier.data();
+    r.shift = shift.data();
+    r.per_channel = true;
+    r.output_zero_point = output_zero_point;
+    r.act_min = act_min;
+    r.act_max = act_max;
+    return r;
+  }
+};
+
+// ---------------------------------------------------------------------------------------------------
+// GEMM / fully connected:  C[m][j] = requant_j( sum_k (A[m][k] - a_zp) * W[j][k] + bias[j] )
+// A: int8 [M][K], row stride lda.  W: int8 [N][K] (TFLite FC / conv weight layout, K contiguous).
+// The activation zero point is folded into the packed bias at pack time (bias - a_zp * sum_k W[j][k]),
+// and on VNNI also the +128 shift that makes activations unsigned.
+struct PackedGemm {
+  Isa isa = Isa::kRef;
+  int n = 0, k = 0;
+  int32_t a_zero_point = 0;
+  AlignedBuffer weights;         // layout private to the path's kernel
+  std::vector<int32_t> bias;     // [n padded to the kernel's nr], zero points folded in
+  OutputStage out;
+};
+
+struct GemmKernel {
+  const char* name;  // e.g. "gemm_s8_4x16c4_avx512vnni"
+  Isa isa;
+  int mr, nr;        // register tile (rows of A, columns of C)
+  // w: [n][k] row-major; bias: [n] or nullptr. Fills `out` except `out.out`, which the caller sets.
+  void (*pack)(const int8_t* w, const int32_t* bias, int n, int k, int32_t a_zero_point, PackedGemm* out);
+  // Computes rows [0, m) and columns [n_begin, n_end) of C. n_begin is a multiple of nr.
+  void (*run)(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c, size_t ldc,
+              int n_begin, int n_end);
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Depthwise conv 2D (NHWC). Output channel oc = ic * depth_multiplier + d. Weights [kh][kw][oc].
+struct DwConvParams {
+  int batch = 1, in_h = 0, in_w = 0, in_c = 0, depth_multiplier = 1;
+  int out_h = 0, out_w = 0;
+  int kh = 0, kw = 0, stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
+  int pad_top = 0, pad_left = 0;  // padding is filled with the input zero point (real 0)
+  int32_t input_zero_point = 0;
+  int out_c() const { return in_c * depth_multiplier; }
+};
+
+struct PackedDwConv {
+  Isa isa = Isa::kRef;
+  DwConvParams params;
+  AlignedBuffer weights;      // layout private to the kernel
+  std::vector<int32_t> bias;  // [out_c padded], as the kernel wants it
+  OutputStage out;
+  const char* variant = "";   // the kernel actually used, e.g. "dwconv_3x3s1_avx2" or "dwconv_generic_ref"
+};
+
+struct DwConvKernel {
+  const char* name;
+  Isa isa;
+  // w: [kh][kw][out_c]; bias [out_c] or nullptr. Fills `out` except `out.out`.
+  void (*pack)(const DwConvParams& params, const int8_t* w, const int32_t* bias, PackedDwConv* out);
+  // Output rows [oh_begin, oh_end) of every batch image. input/output NHWC, dense.
+  void (*run)(const PackedDwConv& p, const int8_t* input, int8_t* output, int oh_begin, int oh_end);
+};
+
+// ---------------------------------------------------------------------------------------------------
+struct KernelTable {
+  Isa isa;
+  const GemmKernel* gemm;
+  const DwConvKernel* dwconv;
+};
+
+// The table for a path. Families a path does not implement fall back to the reference.
+// Throws std::invalid_argument if the path is not compiled into this build.
+const KernelTable& kernel_table(Isa isa);
+
+}  // namespace edgekd

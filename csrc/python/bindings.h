@@ -1,0 +1,8 @@
+// Each binding file registers one concern on the module; bindings.cpp calls them all.
+#pragma once
+#include <pybind11/pybind11.h>
+
+namespace edgekd_py {
+void register_kernels(pybind11::module_& m);  // bind_kernels.cpp: GEMM / conv / depthwise / ops for tests+benchmarks
+void register_runtime(pybind11::module_& m);  // bind_runtime.cpp: model loading and inference
+}  // namespace edgekd_py
