@@ -45,5 +45,7 @@ PYBIND11_MODULE(_core, m) {
   m.def("cpu_info", &cpu_info_dict,
         "Detected CPU features, compiled and supported SIMD paths, and the chosen path.");
   edgekd_py::register_kernels(m);
+  edgekd_py::register_dwconv(m);
+  edgekd_py::register_ops(m);
   edgekd_py::register_runtime(m);
 }

@@ -3,6 +3,8 @@
 #include <pybind11/pybind11.h>
 
 namespace edgekd_py {
-void register_kernels(pybind11::module_& m);  // bind_kernels.cpp: GEMM / conv / depthwise / ops for tests+benchmarks
+void register_kernels(pybind11::module_& m);  // bind_kernels.cpp: GEMM / conv kernels (tests, benchmarks)
+void register_dwconv(pybind11::module_& m);   // bind_dwconv.cpp: depthwise kernels (tests, benchmarks)
+void register_ops(pybind11::module_& m);      // bind_ops.cpp: pooling / eltwise / activation ops
 void register_runtime(pybind11::module_& m);  // bind_runtime.cpp: model loading and inference
 }  // namespace edgekd_py
