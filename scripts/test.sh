@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The test command: C++ tests (native, sanitizers, aarch64 under qemu, a short fuzz run) and the Python
+# suite against the installed edgekd. Steps whose tools are missing say so and are skipped, except in CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc 2>/dev/null || echo 2)
+step() { printf '\n=== %s ===\n' "$*"; }
+need() {
+  if command -v "$1" >/dev/null 2>&1; then return 0; fi
+  if [ "${CI:-}" = "true" ]; then echo "missing tool in CI: $1" >&2; exit 1; fi
+  echo "skipping: $1 not installed"; return 1
+}
+
+step "C++ tests (native, Release)"
+cmake -S . -B build/test-native -DCMAKE_BUILD_TYPE=Release -DEDGEKD_BUILD_PYTHON=OFF >/dev/null
+cmake --build build/test-native -j"$jobs"
+ctest --test-dir build/test-native --output-on-failure
+
+if need clang++ && [ -x scripts/sanitize_tests.sh ]; then
+  step "C++ tests under ASan + UBSan"
+  scripts/sanitize_tests.sh
+fi
+
+if need aarch64-linux-gnu-g++ && need qemu-aarch64 && [ -x scripts/arm_tests.sh ]; then
+  step "C++ tests cross-built for aarch64, under qemu (cortex-a72: neon, cortex-a76: neondot)"
+  scripts/arm_tests.sh
+fi
+
+if need clang++ && [ -x scripts/fuzz_model.sh ]; then
+  step "Fuzzing the model reader (short run)"
+  FUZZ_SECONDS="${FUZZ_SECONDS:-45}" scripts/fuzz_model.sh
+fi
+
+step "Python tests"
+python3 -m pytest -q -n "$jobs" tests "$@"
