@@ -1,0 +1,1 @@
+"""Benchmark harness: latency percentiles, memory and energy per inference next to peer runtimes."""
