@@ -125,16 +125,19 @@ class TorchBackend(Backend):
     def load(self, files, threads):
         import torch
 
+        from ..tflite.reader import read_tflite
+
         torch.set_num_threads(threads)
-        obj = torch.load(str(files.torch), map_location="cpu", weights_only=False)
-        model = obj["module"] if isinstance(obj, dict) and "module" in obj else obj
+        try:  # TorchScript (what benchmarks/compare.py writes) or a whole pickled module
+            model = torch.jit.load(str(files.torch), map_location="cpu")
+        except RuntimeError:
+            obj = torch.load(str(files.torch), map_location="cpu", weights_only=False)
+            model = obj["module"] if isinstance(obj, dict) and "module" in obj else obj
         if not isinstance(model, torch.nn.Module):
             raise ValueError(f"{files.torch}: expected a saved torch.nn.Module (or a dict with 'module')")
         model.eval()
-        shape = getattr(model, "edgekd_input_shape", None)
-        if shape is None:
-            raise ValueError(f"{files.torch}: the module has no edgekd_input_shape attribute (NCHW)")
-        x = torch.from_numpy(_random_input([1, *shape[1:]], np.float32))
+        g = read_tflite(files.tflite)  # same network: same input shape (NHWC)
+        x = torch.from_numpy(_random_input(g.tensors[g.inputs[0]].shape, np.float32))
 
         def run():
             with torch.inference_mode():
