@@ -14,6 +14,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", help="user@host[:port]: install over OpenSSH and benchmark there")
     p.add_argument("--identity", type=Path, help="ssh private key for --host")
     p.add_argument("--ssh-option", action="append", default=[], help="extra ssh -o option (repeatable)")
+    p.add_argument("--remote-dir", help="install directory on the device (default: $HOME/.edgekd)")
     p.add_argument("--runs", type=int, default=20)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--threads", type=int, default=1)
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from ..deploy.pipeline import deploy
 
     result = deploy(args.model, args.device, out=args.out, emulate=args.emulate, host=args.host,
-                    identity=args.identity, ssh_options=args.ssh_option, runs=args.runs,
+                    identity=args.identity, ssh_options=args.ssh_option, remote_dir=args.remote_dir, runs=args.runs,
                     warmup=args.warmup, threads=args.threads)
     if "emulated_bench" in result:
         r = result["emulated_bench"]

@@ -12,7 +12,7 @@ from .remote import SshTarget, bench_on_device, install_remote, parse_host
 
 
 def deploy(model, device: str, out: Path | None = None, emulate: bool = False, host: str | None = None,
-           identity: Path | None = None, ssh_options: list[str] | None = None, runs: int = 20,
+           identity: Path | None = None, ssh_options: list[str] | None = None, remote_dir: str | None = None, runs: int = 20,
            warmup: int = 3, threads: int = 1, log=print) -> dict:
     if not device:
         raise EdgekdError("--device is required (see `edgekd devices`)")
@@ -25,6 +25,8 @@ def deploy(model, device: str, out: Path | None = None, emulate: bool = False, h
         target = parse_host(host)
         target.identity = identity
         target.options = list(ssh_options or [])
+        if remote_dir:
+            target.remote_dir = remote_dir
     runner = build_runner(profile, log=log)
     out = Path(out) if out else Path("deploy") / f"{model.stem}-{profile.name}"
     bundle = build_bundle(model, profile, runner, out, cmake_args(profile))

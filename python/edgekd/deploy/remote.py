@@ -22,6 +22,7 @@ class SshTarget:
     identity: Path | None = None
     options: list[str] = field(default_factory=list)  # extra -o options
     timeout: float = 600
+    remote_dir: str = "$HOME/.edgekd"  # where bundles are installed on the device
 
     def base(self) -> list[str]:
         cmd = ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"]
@@ -77,7 +78,7 @@ def install_remote(bundle: Bundle, target: SshTarget, name: str) -> str:
     """Uploads and installs `bundle` as ~/.edgekd/<name>; returns the installed path on the device."""
     digest = bundle.manifest["files"]["model.tflite"][:12]
     q = shlex.quote
-    base = "$HOME/.edgekd"
+    base = target.remote_dir
     tmp = target.run(f"mkdir -p {base}/bundles && mktemp -d {base}/incoming.XXXXXX",
                      what="creating a temporary directory").strip()
     if not tmp:
@@ -99,11 +100,11 @@ def install_remote(bundle: Bundle, target: SshTarget, name: str) -> str:
         except EdgekdError:
             pass
         raise
-    return f"~/.edgekd/{name}"
+    return f"{base}/{name}"
 
 
 def bench_on_device(target: SshTarget, name: str, runs: int = 100, warmup: int = 10, threads: int = 1) -> dict:
-    out = target.run(f"$HOME/.edgekd/{name}/run.sh --bench --warmup {warmup} --runs {runs} "
+    out = target.run(f"{target.remote_dir}/{name}/run.sh --bench --warmup {warmup} --runs {runs} "
                      f"--threads {threads} --json", what="benchmark")
     try:
         return json.loads(out)
