@@ -1,0 +1,356 @@
+"""ir.Graph -> .tflite flatbuffer (schema version 3, one subgraph), built with the ``flatbuffers``
+runtime's Builder. Constant data lives inside the flatbuffer (16-byte aligned), buffer 0 is the
+empty sentinel, every constant tensor gets its own buffer, operator codes carry both
+``deprecated_builtin_code`` and ``builtin_code``. A ``serving_default`` signature names the graph's
+inputs and outputs so that LiteRT's signature runner works on our files too.
+
+The output is deterministic: the same graph always gives the same bytes.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import flatbuffers
+import numpy as np
+
+from .. import ir
+from ..errors import EdgekdError
+from . import schema
+from .schema import Slot
+
+# Versions TF's converter assigns to int8 ops (tools/versioning/op_version.cc); ops not listed get 1.
+_INT8_VERSIONS: dict[str, int] = {
+    "ADD": 2, "SUB": 2, "AVERAGE_POOL_2D": 2, "MAX_POOL_2D": 2, "CONCATENATION": 2, "CONV_2D": 3,
+    "DEPTHWISE_CONV_2D": 3, "DEQUANTIZE": 2, "FULLY_CONNECTED": 4, "LOGISTIC": 2, "MEAN": 2, "MUL": 2,
+    "PAD": 2, "RELU": 2, "RELU6": 2, "SOFTMAX": 2, "STRIDED_SLICE": 2, "PACK": 2, "QUANTIZE": 2,
+    "TANH": 2, "SUM": 2, "REDUCE_MAX": 2, "TRANSPOSE": 2, "GATHER": 2, "LEAKY_RELU": 2,
+}
+
+
+def default_version(graph: ir.Graph, op: ir.Op) -> int:
+    """The operator-code version TF's converter would write for this (int8) op."""
+    first = graph.tensors[op.inputs[0]] if op.inputs and op.inputs[0] >= 0 else None
+    in_type = first.dtype if first is not None else None
+    if op.type == "FULLY_CONNECTED":
+        if len(op.inputs) == 2 or (len(op.inputs) == 3 and op.inputs[2] < 0):
+            return 6
+        if graph.options_with_defaults(op).get("keep_num_dims"):
+            return 5
+        return 4 if in_type == "int8" else 1
+    if op.type == "MUL" and in_type == "int8" and len(op.inputs) == 2:
+        # version 3 marks an int8 MUL whose rescale s1*s2/s_out is >= 1
+        q1, q2 = graph.tensors[op.inputs[0]].quant, graph.tensors[op.inputs[1]].quant
+        qo = graph.tensors[op.outputs[0]].quant
+        if q1 is not None and q2 is not None and qo is not None:
+            if float(q1.scale[0]) * float(q2.scale[0]) / float(qo.scale[0]) >= 1.0:
+                return 3
+        return 2
+    if op.type == "QUANTIZE":
+        return 2 if in_type == "int8" else 1
+    if in_type == "int8":
+        return _INT8_VERSIONS.get(op.type, 1)
+    return 1
+
+
+class _Writer:
+    """One serialization. ``external`` maps buffer index -> (offset, size) of data stored after the
+    flatbuffer (TFLite's layout for models over 2 GB) instead of inside it."""
+
+    def __init__(self, graph: ir.Graph, external: dict[int, tuple[int, int]] | None = None) -> None:
+        self.g = graph
+        self.external = external
+        total = 0 if external else graph.constant_bytes()
+        self.b = flatbuffers.Builder(max(1024, total + 64 * 1024 + 256 * len(graph.tensors)))
+
+    # Orders of the operator-code and buffer tables (identity here; tests override them to check that
+    # the reader accepts any order, as TF's converter writes them).
+    def opcode_order(self, n: int) -> list[int]:
+        return list(range(n))
+
+    def buffer_order(self, n: int) -> list[int]:
+        return list(range(n))
+
+    # ---- small helpers ------------------------------------------------------------------------
+    def _vec_i32(self, values: Any) -> int:
+        return self.b.CreateNumpyVector(np.asarray(values, dtype="<i4").reshape(-1))
+
+    def _vec_offsets(self, offsets: list[int]) -> int:
+        self.b.StartVector(4, len(offsets), 4)
+        for o in reversed(offsets):
+            self.b.PrependUOffsetTRelative(o)
+        return self.b.EndVector()
+
+    def _bytes_aligned16(self, data: bytes) -> int:
+        # Buffer.data is declared force_align: 16, so mmap'ed weights can be read with aligned loads.
+        self.b.StartVector(1, len(data), 16)
+        self.b.head = self.b.head - len(data)
+        self.b.Bytes[self.b.head:self.b.head + len(data)] = data
+        return self.b.EndVector()
+
+    # ---- tables -------------------------------------------------------------------------------
+    def _quantization(self, q: ir.QuantParams) -> int:
+        b = self.b
+        scale = b.CreateNumpyVector(np.asarray(q.scale, dtype="<f4"))
+        zp = b.CreateNumpyVector(np.asarray(q.zero_point, dtype="<i8"))
+        b.StartObject(Slot.QUANT_NUM_FIELDS)
+        b.PrependUOffsetTRelativeSlot(Slot.QUANT_SCALE, scale, 0)
+        b.PrependUOffsetTRelativeSlot(Slot.QUANT_ZERO_POINT, zp, 0)
+        b.PrependInt32Slot(Slot.QUANT_QUANTIZED_DIMENSION, q.quantized_dimension, 0)
+        return b.EndObject()
+
+    def _tensor(self, index: int, t: ir.Tensor, buffer_index: int) -> int:
+        b = self.b
+        if t.dtype not in schema.TENSOR_TYPE_CODE:
+            raise EdgekdError(f"tensor {index} ({t.name!r}): dtype {t.dtype!r} has no TFLite type")
+        name = b.CreateString(t.name)
+        shape = self._vec_i32(list(t.shape))
+        sig = self._vec_i32(list(t.shape_signature)) if t.shape_signature is not None else None
+        quant = self._quantization(t.quant) if t.quant is not None else None
+        b.StartObject(Slot.TENSOR_NUM_FIELDS)
+        b.PrependUOffsetTRelativeSlot(Slot.TENSOR_SHAPE, shape, 0)
+        b.PrependInt8Slot(Slot.TENSOR_TYPE, schema.TENSOR_TYPE_CODE[t.dtype], 0)
+        b.PrependUint32Slot(Slot.TENSOR_BUFFER, buffer_index, 0)
+        b.PrependUOffsetTRelativeSlot(Slot.TENSOR_NAME, name, 0)
+        if quant is not None:
+            b.PrependUOffsetTRelativeSlot(Slot.TENSOR_QUANTIZATION, quant, 0)
+        if sig is not None:
+            b.PrependUOffsetTRelativeSlot(Slot.TENSOR_SHAPE_SIGNATURE, sig, 0)
+        return b.EndObject()
+
+    def _options(self, where: str, op: ir.Op) -> tuple[int, int]:
+        """(union type code, table offset); (0, 0) for ops without an options table."""
+        table = schema.OP_OPTIONS_TABLE.get(op.type)
+        opts = self.g.options_with_defaults(op)
+        if table is None:
+            if opts:
+                raise EdgekdError(f"{where}: {op.type} takes no options, got {', '.join(sorted(opts))}")
+            return 0, 0
+        fields = schema.OPTION_TABLES[table]
+        known = {f[0] for f in fields}
+        unknown = set(opts) - known
+        if unknown:
+            raise EdgekdError(f"{where}: option(s) {', '.join(sorted(unknown))} not in {table}")
+        b = self.b
+        vectors: dict[str, int] = {}
+        for name, kind, _default in fields:  # vectors must be built before the table is started
+            if kind == "i32vec" and opts.get(name) is not None:
+                vectors[name] = self._vec_i32(list(opts[name]))
+        b.StartObject(len(fields))
+        for slot, (name, kind, default) in enumerate(fields):
+            if name is None or name not in opts:
+                continue
+            value = opts[name]
+            try:
+                if kind == "i32":
+                    b.PrependInt32Slot(slot, int(value), int(default))
+                elif kind == "bool":
+                    b.PrependBoolSlot(slot, bool(value), bool(default))
+                elif kind == "f32":
+                    b.PrependFloat32Slot(slot, float(value), float(default))
+                elif kind == "i32vec":
+                    if name in vectors:
+                        b.PrependUOffsetTRelativeSlot(slot, vectors[name], 0)
+                elif kind.startswith("enum:"):
+                    names = schema.ENUMS[kind[5:]]
+                    if value not in names:
+                        raise EdgekdError(f"{where}: option {name} = {value!r} is not one of {', '.join(names)}")
+                    b.PrependInt8Slot(slot, names.index(value), names.index(default))
+                else:  # pragma: no cover - a typo in schema.OPTION_TABLES
+                    raise AssertionError(kind)
+            except (TypeError, ValueError, OverflowError) as e:
+                raise EdgekdError(f"{where}: option {name} = {value!r}: {e}") from None
+        return schema.OPTIONS_TYPE_CODE[table], b.EndObject()
+
+    def _operator(self, index: int, op: ir.Op, opcode_index: int) -> int:
+        where = f"op {index} ({op.type})"
+        b = self.b
+        opt_type, opt_table = self._options(where, op)
+        ins = self._vec_i32(op.inputs)
+        outs = self._vec_i32(op.outputs)
+        b.StartObject(Slot.OP_NUM_FIELDS)
+        b.PrependUint32Slot(Slot.OP_OPCODE_INDEX, opcode_index, 0)
+        b.PrependUOffsetTRelativeSlot(Slot.OP_INPUTS, ins, 0)
+        b.PrependUOffsetTRelativeSlot(Slot.OP_OUTPUTS, outs, 0)
+        if opt_type:
+            b.PrependUint8Slot(Slot.OP_BUILTIN_OPTIONS_TYPE, opt_type, 0)
+            b.PrependUOffsetTRelativeSlot(Slot.OP_BUILTIN_OPTIONS, opt_table, 0)
+        return b.EndObject()
+
+    def _operator_code(self, op_type: str, version: int) -> int:
+        b = self.b
+        code = schema.BUILTIN_CODE[op_type]
+        b.StartObject(Slot.OPCODE_NUM_FIELDS)
+        # Old readers only know the byte field; codes >= 127 put the placeholder there.
+        b.PrependInt8Slot(Slot.OPCODE_DEPRECATED_BUILTIN_CODE,
+                          min(code, schema.PLACEHOLDER_FOR_GREATER_OP_CODES), 0)
+        b.PrependInt32Slot(Slot.OPCODE_VERSION, version, 1)
+        b.PrependInt32Slot(Slot.OPCODE_BUILTIN_CODE, code, 0)
+        return b.EndObject()
+
+    def _buffer(self, index: int, data: bytes | None) -> int:
+        b = self.b
+        if self.external is not None and index in self.external:
+            offset, size = self.external[index]
+            b.StartObject(Slot.BUFFER_NUM_FIELDS)
+            b.PrependUint64Slot(Slot.BUFFER_OFFSET, offset, 0)
+            b.PrependUint64Slot(Slot.BUFFER_SIZE, size, 0)
+            return b.EndObject()
+        vec = self._bytes_aligned16(data) if data else None
+        b.StartObject(Slot.BUFFER_NUM_FIELDS)
+        if vec is not None:
+            b.PrependUOffsetTRelativeSlot(Slot.BUFFER_DATA, vec, 0)
+        return b.EndObject()
+
+    def _tensor_map(self, name: str, index: int) -> int:
+        b = self.b
+        s = b.CreateString(name)
+        b.StartObject(Slot.TENSORMAP_NUM_FIELDS)
+        b.PrependUOffsetTRelativeSlot(Slot.TENSORMAP_NAME, s, 0)
+        b.PrependUint32Slot(Slot.TENSORMAP_TENSOR_INDEX, index, 0)
+        return b.EndObject()
+
+    def _signature(self) -> int:
+        b = self.b
+        g = self.g
+        ins = [self._tensor_map(g.tensors[i].name, i) for i in g.inputs]
+        outs = [self._tensor_map(g.tensors[i].name, i) for i in g.outputs]
+        vin, vout = self._vec_offsets(ins), self._vec_offsets(outs)
+        key = b.CreateString("serving_default")
+        b.StartObject(Slot.SIGDEF_NUM_FIELDS)
+        b.PrependUOffsetTRelativeSlot(Slot.SIGDEF_INPUTS, vin, 0)
+        b.PrependUOffsetTRelativeSlot(Slot.SIGDEF_OUTPUTS, vout, 0)
+        b.PrependUOffsetTRelativeSlot(Slot.SIGDEF_SIGNATURE_KEY, key, 0)
+        b.PrependUint32Slot(Slot.SIGDEF_SUBGRAPH_INDEX, 0, 0)
+        return b.EndObject()
+
+    # ---- the model ----------------------------------------------------------------------------
+    def blobs(self) -> tuple[list[bytes | None], list[int]]:
+        """Buffer contents in file order (0 = the empty sentinel) and the buffer index of each tensor."""
+        logical: list[bytes | None] = [None]
+        logical_of: list[int] = []
+        for t in self.g.tensors:
+            if t.data is None:
+                logical_of.append(0)
+            else:
+                logical_of.append(len(logical))
+                logical.append(np.ascontiguousarray(t.data).astype(t.data.dtype.newbyteorder("<"),
+                                                                    copy=False).tobytes())
+        order = [0] + [1 + k for k in self.buffer_order(len(logical) - 1)]  # the sentinel stays first
+        position = {old: new for new, old in enumerate(order)}
+        return [logical[k] for k in order], [position[k] for k in logical_of]
+
+    def build(self) -> bytes:
+        g, b = self.g, self.b
+        # operator codes: one per (type, version), in order of first use (or opcode_order's)
+        codes: list[tuple[str, int]] = []
+        first_use_index: list[int] = []
+        for i, op in enumerate(g.ops):
+            if op.type not in schema.BUILTIN_CODE or op.type in ("CUSTOM", "DELEGATE",
+                                                                 "PLACEHOLDER_FOR_GREATER_OP_CODES"):
+                raise EdgekdError(f"op {i} ({op.type}): not a TFLite builtin operator the writer supports")
+            key = (op.type, int(op.version) if op.version is not None else default_version(g, op))
+            if key not in codes:
+                codes.append(key)
+            first_use_index.append(codes.index(key))
+        code_order = self.opcode_order(len(codes))
+        code_position = {old: new for new, old in enumerate(code_order)}
+        codes = [codes[k] for k in code_order]
+        op_code_index = [code_position[k] for k in first_use_index]
+
+        blobs, buffer_of = self.blobs()
+
+        # Children first (flatbuffers cannot nest table construction). Big data first keeps the
+        # small tables together at the front of the file.
+        buffer_offsets = [self._buffer(i, d) for i, d in enumerate(blobs)]
+        tensor_offsets = [self._tensor(i, t, buffer_of[i]) for i, t in enumerate(g.tensors)]
+        operator_offsets = [self._operator(i, op, op_code_index[i]) for i, op in enumerate(g.ops)]
+        opcode_offsets = [self._operator_code(t, v) for t, v in codes]
+        signature = self._signature()
+
+        v_tensors = self._vec_offsets(tensor_offsets)
+        v_inputs = self._vec_i32(g.inputs)
+        v_outputs = self._vec_i32(g.outputs)
+        v_ops = self._vec_offsets(operator_offsets)
+        sg_name = b.CreateString(g.name)
+        b.StartObject(Slot.SUBGRAPH_NUM_FIELDS)
+        b.PrependUOffsetTRelativeSlot(Slot.SUBGRAPH_TENSORS, v_tensors, 0)
+        b.PrependUOffsetTRelativeSlot(Slot.SUBGRAPH_INPUTS, v_inputs, 0)
+        b.PrependUOffsetTRelativeSlot(Slot.SUBGRAPH_OUTPUTS, v_outputs, 0)
+        b.PrependUOffsetTRelativeSlot(Slot.SUBGRAPH_OPERATORS, v_ops, 0)
+        b.PrependUOffsetTRelativeSlot(Slot.SUBGRAPH_NAME, sg_name, 0)
+        subgraph = b.EndObject()
+
+        v_opcodes = self._vec_offsets(opcode_offsets)
+        v_subgraphs = self._vec_offsets([subgraph])
+        v_buffers = self._vec_offsets(buffer_offsets)
+        v_sigs = self._vec_offsets([signature])
+        desc = b.CreateString(g.description)
+        b.StartObject(Slot.MODEL_NUM_FIELDS)
+        b.PrependUint32Slot(Slot.MODEL_VERSION, schema.SCHEMA_VERSION, 0)
+        b.PrependUOffsetTRelativeSlot(Slot.MODEL_OPERATOR_CODES, v_opcodes, 0)
+        b.PrependUOffsetTRelativeSlot(Slot.MODEL_SUBGRAPHS, v_subgraphs, 0)
+        b.PrependUOffsetTRelativeSlot(Slot.MODEL_DESCRIPTION, desc, 0)
+        b.PrependUOffsetTRelativeSlot(Slot.MODEL_BUFFERS, v_buffers, 0)
+        b.PrependUOffsetTRelativeSlot(Slot.MODEL_SIGNATURE_DEFS, v_sigs, 0)
+        model = b.EndObject()
+        b.Finish(model, file_identifier=schema.FILE_IDENTIFIER)
+        return bytes(b.Output())
+
+
+def _align16(n: int) -> int:
+    return (n + 15) // 16 * 16
+
+
+def build_external(graph: ir.Graph, writer_class: type[_Writer] = _Writer) -> bytes:
+    """Constant data after the flatbuffer, found through Buffer.offset/size (TFLite's > 2 GB layout).
+    Offsets are absolute in the file, 16-byte aligned. Two passes: the first, with placeholder offsets
+    of the same encoded width, measures the flatbuffer; the second writes the real offsets."""
+    probe = writer_class(graph)
+    blobs, _ = probe.blobs()
+    placeholder = {i: (1 << 40, len(d)) for i, d in enumerate(blobs) if d}
+    head = writer_class(graph, placeholder).build()
+    pos = _align16(len(head))
+    external: dict[int, tuple[int, int]] = {}
+    for i, d in enumerate(blobs):
+        if d:
+            external[i] = (pos, len(d))
+            pos = _align16(pos + len(d))
+    head2 = writer_class(graph, external).build()
+    if len(head2) != len(head):  # pragma: no cover - the builder's layout does not depend on values
+        raise EdgekdError("external-buffer layout changed between passes")
+    out = bytearray(head2)
+    for i, d in enumerate(blobs):
+        if d:
+            off, size = external[i]
+            out.extend(b"\0" * (off - len(out)))
+            out.extend(d)
+    return bytes(out)
+
+
+def write_tflite(graph: ir.Graph, validate: bool = True, external_buffers: bool = False) -> bytes:
+    """Serialize ``graph`` to .tflite bytes. Raises EdgekdError naming the op/tensor at fault.
+    ``external_buffers`` stores constant data after the flatbuffer (offset/size), as TFLite does for
+    models over 2 GB; the default keeps it inside, which every TFLite reader accepts."""
+    if validate:
+        graph.validate()
+    if external_buffers:
+        return build_external(graph)
+    return _Writer(graph).build()
+
+
+def save(graph: ir.Graph, path: str | os.PathLike[str]) -> Path:
+    """Write ``graph`` to ``path`` atomically (a temporary file in the same folder, then rename)."""
+    data = write_tflite(graph)
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
