@@ -69,7 +69,8 @@ struct Requant {
   int32_t mult(int c) const { return multiplier[per_channel ? c : 0]; }
   int32_t shf(int c) const { return shift[per_channel ? c : 0]; }
   int8_t apply(int32_t acc, int c) const {
-    const int32_t v = multiply_by_quantized_multiplier(acc, mult(c), shf(c)) + output_zero_point;
+    // int32 add as TFLite does it; wraps (not UB) like the SIMD paths' vector adds.
+    const int32_t v = wrap_add(multiply_by_quantized_multiplier(acc, mult(c), shf(c)), output_zero_point);
     return clamp_to_int8(v, act_min, act_max);
   }
 };
