@@ -1,0 +1,250 @@
+// Hand-computed cases for the non-GEMM int8 ops (csrc/kernels/ops). Expected values are worked out from
+// LiteRT's formulas in the comments next to them; the bit-for-bit comparison against LiteRT itself is
+// tests/test_ops_binding.py.
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "kernels/ops/ops.h"
+#include "testing.h"
+
+using namespace edgekd::ops;
+
+namespace {
+std::string vec_str(const std::vector<int8_t>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(int(v[i]));
+  return s + "]";
+}
+// Returns the std::invalid_argument message of f(), or "" if it did not throw.
+template <class F>
+std::string error_of(F f) {
+  try {
+    f();
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
+}  // namespace
+
+TEST(add_unit_scales) {
+  // s = 1 everywhere: m_in = 0.5 -> (2^30, 0); m_out = 2 / 2^20 = 2^-19 -> (2^30, -18).
+  // 3 + 4: terms 3<<19 and 4<<19, sum 7<<19, SRDHM -> 7<<18, >> 18 -> 7. Output zero point -5 -> 2.
+  const AddParams p = prepare_add(1.f, 0, 1.f, 0, 1.f, -5);
+  EXPECT_TRUE(p.left_shift == 20 && p.input1_multiplier == (1 << 30) && p.input1_shift == 0, "input params");
+  EXPECT_TRUE(p.output_multiplier == (1 << 30) && p.output_shift == -18, "output shift " << p.output_shift);
+  const int8_t a[3] = {3, 100, -128}, b[3] = {4, 100, -128};
+  int8_t o[3];
+  add_s8(p, {1, 1, 1, 3}, a, {1, 1, 1, 3}, b, o);
+  EXPECT_TRUE(o[0] == 2 && o[1] == 127 && o[2] == -128, int(o[0]) << " " << int(o[1]) << " " << int(o[2]));
+}
+
+TEST(add_ties_round_away_from_zero) {
+  // Output scale 2: (3 + 4) / 2 = 3.5 -> 4 and (-3 - 4) / 2 = -3.5 -> -4 (RoundingDivideByPOT).
+  const AddParams p = prepare_add(1.f, 0, 1.f, 0, 2.f, 0);
+  const int8_t a[2] = {3, -3}, b[2] = {4, -4};
+  int8_t o[2];
+  add_s8(p, {1, 1, 1, 2}, a, {1, 1, 1, 2}, b, o);
+  EXPECT_TRUE(o[0] == 4 && o[1] == -4, int(o[0]) << " " << int(o[1]));
+}
+
+TEST(add_relu6_clamp_and_zero_points_at_bounds) {
+  // out scale 0.1, zp -128: RELU6 range [-128 + 0, -128 + 60] = [-128, -68].
+  const AddParams p = prepare_add(0.1f, 127, 0.1f, -128, 0.1f, -128, Activation::kRelu6);
+  EXPECT_TRUE(p.act.min == -128 && p.act.max == -68, p.act.min << " " << p.act.max);
+  const int8_t a[2] = {127, -128}, b[2] = {127, 127};  // reals 0 + 25.5 and -25.5 + 25.5
+  int8_t o[2];
+  add_s8(p, {1, 1, 1, 2}, a, {1, 1, 1, 2}, b, o);
+  EXPECT_TRUE(o[0] == -68 && o[1] == -128, int(o[0]) << " " << int(o[1]));
+}
+
+TEST(add_broadcast_squeeze_excite_and_scalar) {
+  const AddParams p = prepare_add(1.f, 0, 1.f, 0, 1.f, 0);
+  std::vector<int8_t> x(2 * 2 * 3), gate = {10, 20, 30}, out(12), ref(12);
+  for (int i = 0; i < 12; ++i) x[i] = int8_t(i - 6);
+  add_s8(p, {1, 2, 2, 3}, x.data(), {1, 1, 1, 3}, gate.data(), out.data());
+  for (int i = 0; i < 12; ++i) ref[i] = int8_t(x[i] + gate[i % 3]);
+  EXPECT_TRUE(out == ref, vec_str(out) << " vs " << vec_str(ref));
+  const int8_t s = -7;
+  add_s8(p, {1, 1, 1, 1}, &s, {1, 2, 2, 3}, x.data(), out.data());  // scalar first
+  for (int i = 0; i < 12; ++i) ref[i] = int8_t(x[i] - 7);
+  EXPECT_TRUE(out == ref, vec_str(out));
+  EXPECT_TRUE(contains(error_of([&] { add_s8(p, {1, 1, 1, 2}, s == 0 ? nullptr : &s, {1, 1, 1, 3}, x.data(),
+                                             out.data()); }), "ADD: input shapes"), "bad broadcast");
+}
+
+TEST(mul_float_multiplier) {
+  // 0.5 * 0.5 / 0.25 = 1 -> (2^30, 1). (3 - 1) * (-5 - 0) = -10 -> -10 + 3 = -7.
+  const MulParams p = prepare_mul(0.5f, 1, 0.5f, 0, 0.25f, 3);
+  EXPECT_TRUE(p.output_multiplier == (1 << 30) && p.output_shift == 1, p.output_multiplier << " " << p.output_shift);
+  const int8_t a = 3, b = -5;
+  int8_t o = 0;
+  mul_s8(p, {1, 1, 1, 1}, &a, {1, 1, 1, 1}, &b, &o);
+  EXPECT_TRUE(o == -7, int(o));
+}
+
+TEST(avg_pool_rounding_and_in_bounds_count) {
+  // 2x2 input, 3x3 SAME window stride 1: every window holds the 4 pixels (padding taps are not counted).
+  const PoolParams p = prepare_pool({1, 2, 2, 4}, 3, 3, 1, 1, Padding::kSame, 1.f, 0);
+  EXPECT_TRUE(p.out_h == 2 && p.out_w == 2 && p.pad_top == 1 && p.pad_left == 1, "geometry");
+  // channels: {1,2,3,5} sum 11 -> (11+2)/4 = 3; negatives sum -11 -> (-11-2)/4 = -3;
+  // {-1,-2,0,1} sum -2 -> (-2-2)/4 = -1 (tie away from zero); {1,2,0,-1} sum 2 -> 1.
+  const int8_t px[4][4] = {{1, -1, -1, 1}, {2, -2, -2, 2}, {3, -3, 0, 0}, {5, -5, 1, -1}};
+  int8_t in[16], out[16];
+  for (int i = 0; i < 4; ++i) std::memcpy(in + 4 * i, px[i], 4);
+  avg_pool_s8(p, in, out);
+  for (int i = 0; i < 4; ++i)
+    EXPECT_TRUE(out[4 * i] == 3 && out[4 * i + 1] == -3 && out[4 * i + 2] == -1 && out[4 * i + 3] == 1,
+                "pixel " << i << ": " << int(out[4 * i]) << "," << int(out[4 * i + 1]) << "," << int(out[4 * i + 2])
+                         << "," << int(out[4 * i + 3]));
+}
+
+TEST(max_pool_valid_with_relu) {
+  const PoolParams p = prepare_pool({1, 2, 2, 1}, 2, 2, 2, 2, Padding::kValid, 1.f, -10, Activation::kRelu);
+  const int8_t in[4] = {-50, -60, -40, -70};
+  int8_t out = 0;
+  max_pool_s8(p, in, &out);
+  EXPECT_TRUE(p.out_h == 1 && out == -10, int(out));  // max -40, clamped to the RELU floor zp + 0 = -10
+}
+
+TEST(mean_hw_fast_path_neon_block_rounding) {
+  // keep_dims, axes {1,2}: real_scale = 1 / 4 -> (2^30, -1). Sum -10 -> SRDHM -5 -> -2.5.
+  // Channels in LiteRT's 16-wide NEON block round half up (-2); the tail rounds away from zero (-3).
+  const int dims[4] = {1, 2, 2, 17};
+  const int32_t axes[2] = {1, 2};
+  const MeanParams p = prepare_mean(dims, 4, axes, 2, true, 1.f, 0, 1.f, 0);
+  EXPECT_TRUE(p.hw_fast_path && p.multiplier == (1 << 30) && p.shift == -1, "params");
+  std::vector<int8_t> in(4 * 17), out(17);
+  for (int px = 0; px < 4; ++px)
+    for (int c = 0; c < 17; ++c) in[px * 17 + c] = int8_t(-(px + 1));
+  mean_s8(p, in.data(), out.data());
+  EXPECT_TRUE(out[0] == -2 && out[15] == -2 && out[16] == -3, vec_str(out));
+}
+
+TEST(mean_reference_path_without_keep_dims) {
+  // Reference QuantizedMeanOrSum: m = (2^30, 1) for s_in/s_out = 1; n = 4 folds in: k = 2,
+  // m' = (2^30 << 2) / 4 = 2^30, e' = -1. Sum 1+2+3+4 = 10 -> 2.5 -> 3; zero points subtract 4 * z_in.
+  const int dims[4] = {1, 2, 2, 1};
+  const int32_t axes[2] = {1, 2};
+  const MeanParams p = prepare_mean(dims, 4, axes, 2, false, 1.f, 1, 1.f, 0);
+  EXPECT_TRUE(!p.hw_fast_path && p.multiplier == (1 << 30) && p.shift == -1, p.multiplier << " " << p.shift);
+  const int8_t in[4] = {2, 3, 4, 5};  // minus zp 1 -> 1..4
+  int8_t out = 0;
+  mean_s8(p, in, &out);
+  EXPECT_TRUE(out == 3, int(out));
+}
+
+TEST(relu_family_requantize_and_clamp) {
+  // s_in 1, s_out 0.5: real 2 -> (2^30, 2). RELU6 upper bound roundf(6 / 0.5) = 12.
+  const LutParams p = prepare_relu(ReluKind::kRelu6, 1.f, 0, 0.5f, 0);
+  const int8_t in[4] = {-3, 2, 5, 7};
+  int8_t out[4];
+  lut_s8(p, in, out, 4);
+  EXPECT_TRUE(out[0] == 0 && out[1] == 4 && out[2] == 10 && out[3] == 12,
+              int(out[0]) << " " << int(out[1]) << " " << int(out[2]) << " " << int(out[3]));
+  const LutParams r1 = prepare_relu(ReluKind::kReluN1To1, 0.25f, 0, 0.25f, 0);  // range [-4, 4]
+  const int8_t in1[3] = {-9, 3, 9};
+  lut_s8(r1, in1, out, 3);
+  EXPECT_TRUE(out[0] == -4 && out[1] == 3 && out[2] == 4, int(out[0]) << " " << int(out[2]));
+}
+
+TEST(hard_swish_shape_of_the_curve) {
+  const LutParams p = prepare_hard_swish(0.1f, 0, 0.1f, 0);
+  const int8_t in[3] = {-50, 0, 50};  // -5, 0, 5: hard_swish gives 0, 0, 5
+  int8_t out[3];
+  lut_s8(p, in, out, 3);
+  EXPECT_TRUE(out[0] == 0 && out[1] == 0 && std::abs(out[2] - 50) <= 1, int(out[0]) << " " << int(out[2]));
+}
+
+TEST(logistic_and_softmax_midpoints) {
+  const LutParams p = prepare_logistic(0.1f, 5, 1.f / 256, -128);
+  const int8_t x = 5;  // real 0 -> 0.5 -> 128 - 128 = 0
+  int8_t y = 1;
+  lut_s8(p, &x, &y, 1);
+  EXPECT_TRUE(y == 0, int(y));
+  const SoftmaxParams s = prepare_softmax(1.f, 0.1f, 0, 1.f / 256, -128);
+  const int8_t row[2] = {17, 17};  // 0.5 each -> 128 - 128 = 0
+  int8_t o[2] = {1, 1};
+  softmax_s8(s, row, o, 1, 2);
+  EXPECT_TRUE(o[0] == 0 && o[1] == 0, int(o[0]) << " " << int(o[1]));
+}
+
+TEST(quantize_ties_depend_on_block) {
+  // s = 0.5: 0.25 / 0.5 = 0.5 exactly. LiteRT's 8-wide NEON block rounds to even (0), the scalar tail
+  // away from zero (1); element 8 of 9 is in the tail.
+  const QuantizeParams p = prepare_quantize(0.5f, 0);
+  std::vector<float> x(9, 0.25f);
+  x[1] = -0.25f;
+  x[8] = 0.75f;  // 1.5 -> 2 either way
+  x[7] = 0.75f;
+  std::vector<int8_t> q(9);
+  quantize_f32_s8(p, x.data(), q.data(), 9);
+  EXPECT_TRUE(q[0] == 0 && q[1] == 0 && q[7] == 2 && q[8] == 2, vec_str(q));
+  quantize_f32_s8(p, x.data(), q.data(), 2);  // both in the scalar tail now
+  EXPECT_TRUE(q[0] == 1 && q[1] == -1, vec_str(q));
+  const float big[1] = {1e30f};
+  quantize_f32_s8(p, big, q.data(), 1);  // out of int32: x86 conversion gives INT32_MIN -> -128
+  EXPECT_TRUE(q[0] == -128, int(q[0]));
+  const DequantizeParams d = prepare_dequantize(0.5f, 1);
+  const int8_t v = 3;
+  float f = 0;
+  dequantize_s8_f32(d, &v, &f, 1);
+  EXPECT_TRUE(f == 1.0f, f);
+}
+
+TEST(pad_and_concat_move_bytes) {
+  const int dims[2] = {1, 2};
+  const int32_t pads[4] = {1, 0, 0, 2};
+  const PadParams p = prepare_pad(dims, 2, pads, -3);
+  const int8_t in[2] = {7, 8};
+  int8_t out[8];
+  pad_s8(p, in, out);
+  const int8_t expect[8] = {-3, -3, -3, -3, 7, 8, -3, -3};
+  EXPECT_TRUE(p.out.w == 2 && p.out.c == 4 && std::memcmp(out, expect, 8) == 0, "pad");
+  const int d0[2] = {2, 2}, d1[2] = {2, 1};
+  const int* ds[2] = {d0, d1};
+  const float sc[2] = {0.5f, 1.0f};
+  const int32_t zp[2] = {0, 0};
+  const ConcatParams c = prepare_concat(2, ds, 2, -1, sc, zp, 0.5f, 0);
+  const int8_t a[4] = {1, 2, 3, 4}, b[2] = {5, -6};  // b is requantized: x * 2
+  const int8_t* ins[2] = {a, b};
+  int8_t o[6];
+  concat_s8(c, ins, o);
+  const int8_t ce[6] = {1, 2, 10, 3, 4, -12};
+  EXPECT_TRUE(std::memcmp(o, ce, 6) == 0, "concat " << int(o[2]) << " " << int(o[5]));
+}
+
+TEST(bad_parameters_name_op_and_field) {
+  EXPECT_TRUE(contains(error_of([] { prepare_add(0.f, 0, 1.f, 0, 1.f, 0); }), "ADD: input1 scale"), "add scale");
+  EXPECT_TRUE(contains(error_of([] { prepare_add(1.f, 0, 1.f, 0, 1e-9f, 0); }), "ADD: output scale"), "add out");
+  EXPECT_TRUE(contains(error_of([] { prepare_mul(1.f, 200, 1.f, 0, 1.f, 0); }), "MUL: input1 zero point"), "mul zp");
+  EXPECT_TRUE(contains(error_of([] { prepare_add(1.f, 0, 1.f, 0, 1.f, 0, Activation::kTanh); }),
+                       "ADD: fused activation"), "tanh act");
+  EXPECT_TRUE(contains(error_of([] { prepare_pool({1, 4, 4, 1}, 0, 2, 1, 1, Padding::kSame, 1.f, 0); }),
+                       "POOL_2D: filter size"), "filter");
+  EXPECT_TRUE(contains(error_of([] { prepare_pool({1, 2, 2, 1}, 3, 3, 1, 1, Padding::kValid, 1.f, 0); }),
+                       "POOL_2D: filter size"), "valid too big");
+  const int dims[4] = {1, 2, 2, 1};
+  const int32_t bad_axis[1] = {4};
+  EXPECT_TRUE(contains(error_of([&] { prepare_mean(dims, 4, bad_axis, 1, true, 1.f, 0, 1.f, 0); }), "MEAN: axis"),
+              "mean axis");
+  EXPECT_TRUE(contains(error_of([] { prepare_softmax(1.f, 0.1f, 0, 1.f / 256, 0); }), "SOFTMAX: output zero point"),
+              "softmax zp");
+  EXPECT_TRUE(contains(error_of([] { prepare_logistic(0.1f, 0, 0.1f, -128); }), "LOGISTIC: output scale"), "logistic");
+  EXPECT_TRUE(contains(error_of([] { prepare_hard_swish(1.f, 0, 1e-4f, 0); }), "HARD_SWISH: output scale"), "hswish");
+  const int32_t neg[8] = {0, 0, -1, 0, 0, 0, 0, 0};
+  EXPECT_TRUE(contains(error_of([&] { prepare_pad(dims, 4, neg, 0); }), "PAD: paddings"), "pad");
+  const int d0[2] = {2, 2}, d1[2] = {3, 1};
+  const int* ds[2] = {d0, d1};
+  const float sc[2] = {1.f, 1.f};
+  const int32_t zp[2] = {0, 0};
+  EXPECT_TRUE(contains(error_of([&] { prepare_concat(2, ds, 2, 1, sc, zp, 1.f, 0); }), "CONCATENATION: input shape"),
+              "concat");
+  EXPECT_TRUE(contains(error_of([] { prepare_quantize(-1.f, 0); }), "QUANTIZE: output scale"), "quantize");
+}
+
+EDGEKD_TEST_MAIN()
