@@ -24,27 +24,32 @@ def print_table(report: BenchReport, console=None) -> None:
     from rich.table import Table
 
     console = console or Console()
+    if not console.is_terminal and console.width < 140:  # logs and pipes: don't squeeze the columns
+        console = Console(width=140)
     m = report.machine
     t = Table(title=f"{Path(report.model).name} ({report.model_bytes / 1024:.1f} KiB), "
                     f"{report.threads} thread(s) on {m['cpu']}")
-    for col in ("backend", "p50 ms", "p90 ms", "p99 ms", "mean ± std ms", "min ms", "inf/s", "load ms",
-                "first ms", "peak RSS MiB", "arena KiB", "mJ/inf", "energy source"):
-        t.add_column(col, justify="left" if col in ("backend", "energy source") else "right")
+    for col in ("backend", "p50 ms", "p90 ms", "p99 ms", "min ms", "inf/s", "load ms", "peak RSS MiB",
+                "arena KiB", "mJ/inf", "energy"):
+        t.add_column(col, justify="left" if col in ("backend", "energy") else "right")
     for r in report.results:
         if r.latency is None:
             continue
         lat = r.latency
         mj, src = _energy_mj(r)
+        kind = (r.energy or {}).get("kind", src)  # the full source description is in JSON/CSV
         name = r.label + (f" [{r.path}]" if r.path else "")
-        t.add_row(name, _fmt(lat.p50_ms), _fmt(lat.p90_ms), _fmt(lat.p99_ms),
-                  f"{lat.mean_ms:.3f} ± {lat.std_ms:.3f}", _fmt(lat.min_ms), _fmt(lat.throughput_ips, ".0f"),
-                  _fmt(r.load_ms, ".1f"), _fmt(r.first_ms, ".2f"),
+        t.add_row(name, _fmt(lat.p50_ms), _fmt(lat.p90_ms), _fmt(lat.p99_ms), _fmt(lat.min_ms),
+                  _fmt(lat.throughput_ips, ".0f"), _fmt(r.load_ms, ".1f"),
                   _fmt(r.peak_rss_bytes / 2**20 if r.peak_rss_bytes else None, ".1f"),
-                  _fmt(r.arena_bytes / 1024 if r.arena_bytes else None, ".1f"), mj, src)
+                  _fmt(r.arena_bytes / 1024 if r.arena_bytes else None, ".1f"), mj, kind)
     console.print(t)
     for r in report.results:
         if r.skipped:
             console.print(f"[dim]skipped: {r.skipped}[/dim]")
+    sources = sorted({(r.energy or {}).get("source") for r in report.results if r.energy} - {None})
+    for src in sources:
+        console.print(f"[dim]energy: {src}[/dim]")
     console.print(f"[dim]governor: {m.get('governor') or 'n/a'}, temperature: "
                   f"{m.get('temperature_c') if m.get('temperature_c') is not None else 'n/a'} C, "
                   f"cores: {m.get('cores')}[/dim]")

@@ -11,6 +11,20 @@ from pathlib import Path
 from .backends import BACKENDS, ModelFiles
 
 
+def peak_rss_bytes() -> int:
+    """This process's peak resident set. VmHWM belongs to the process image, unlike ru_maxrss, which Linux
+    carries across fork+exec, so a worker started by a big parent (a torch training run) would report the
+    parent's peak as its own."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+
+
 def _timed_loop(run, runs: int, min_seconds: float) -> list[int]:
     samples: list[int] = []
     deadline = time.perf_counter() + min_seconds
@@ -51,8 +65,7 @@ def bench_one(spec: dict) -> dict:
         "load_ms": load_ns / 1e6,
         "first_ms": first_ns / 1e6,
         "samples_ns": samples,
-        # ru_maxrss is KiB on Linux
-        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "peak_rss_bytes": peak_rss_bytes(),
         "info": loaded.info,
         "energy": energy,
     }
