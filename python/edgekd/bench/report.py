@@ -21,6 +21,7 @@ def _energy_mj(r) -> tuple[str, str]:
 
 def print_table(report: BenchReport, console=None) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = console or Console()
@@ -38,7 +39,7 @@ def print_table(report: BenchReport, console=None) -> None:
         lat = r.latency
         mj, src = _energy_mj(r)
         kind = (r.energy or {}).get("kind", src)  # the full source description is in JSON/CSV
-        name = r.label + (f" [{r.path}]" if r.path else "")
+        name = escape(r.label + (f" [{r.path}]" if r.path else ""))  # "[avx2]" is not rich markup
         t.add_row(name, _fmt(lat.p50_ms), _fmt(lat.p90_ms), _fmt(lat.p99_ms), _fmt(lat.min_ms),
                   _fmt(lat.throughput_ips, ".0f"), _fmt(r.load_ms, ".1f"),
                   _fmt(r.peak_rss_bytes / 2**20 if r.peak_rss_bytes else None, ".1f"),
