@@ -1,0 +1,115 @@
+// Depthwise conv entry points: validation, TFLite padding, pack with output stage, threaded run.
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "kernels/dwconv/dwconv.h"
+#include "runtime/thread_pool.h"
+
+namespace edgekd {
+namespace {
+
+// Bounds keep every index product the kernels form (oy * stride, ky * dilation, ...) inside int.
+constexpr int kMaxSpatial = 1 << 15;
+constexpr int64_t kMaxChannels = 1 << 24;
+
+[[noreturn]] void bad(const std::string& what) {
+  throw std::invalid_argument("depthwise_conv_2d: " + what);
+}
+
+void check_range(const char* field, int64_t v, int64_t lo, int64_t hi) {
+  if (v < lo || v > hi)
+    bad(std::string(field) + " = " + std::to_string(v) + " is outside [" + std::to_string(lo) + ", " +
+        std::to_string(hi) + "]");
+}
+
+}  // namespace
+
+void validate_dwconv_params(const DwConvParams& p) {
+  check_range("batch", p.batch, 1, kMaxSpatial);
+  check_range("in_h", p.in_h, 1, kMaxSpatial);
+  check_range("in_w", p.in_w, 1, kMaxSpatial);
+  check_range("in_c", p.in_c, 1, kMaxChannels);
+  check_range("depth_multiplier", p.depth_multiplier, 1, kMaxChannels);
+  check_range("in_c * depth_multiplier", static_cast<int64_t>(p.in_c) * p.depth_multiplier, 1, kMaxChannels);
+  check_range("out_h", p.out_h, 1, kMaxSpatial);
+  check_range("out_w", p.out_w, 1, kMaxSpatial);
+  check_range("kh", p.kh, 1, kMaxSpatial);
+  check_range("kw", p.kw, 1, kMaxSpatial);
+  check_range("stride_h", p.stride_h, 1, kMaxSpatial);
+  check_range("stride_w", p.stride_w, 1, kMaxSpatial);
+  check_range("dilation_h", p.dilation_h, 1, kMaxSpatial);
+  check_range("dilation_w", p.dilation_w, 1, kMaxSpatial);
+  check_range("pad_top", p.pad_top, 0, kMaxSpatial);
+  check_range("pad_left", p.pad_left, 0, kMaxSpatial);
+  check_range("input_zero_point", p.input_zero_point, -128, 127);
+}
+
+void validate_dwconv_output_stage(const OutputStage& out, int out_c) {
+  if (static_cast<int64_t>(out.multiplier.size()) != out_c)
+    bad("output multiplier has " + std::to_string(out.multiplier.size()) + " entries, expected out_c = " +
+        std::to_string(out_c));
+  if (static_cast<int64_t>(out.shift.size()) != out_c)
+    bad("output shift has " + std::to_string(out.shift.size()) + " entries, expected out_c = " +
+        std::to_string(out_c));
+  for (int c = 0; c < out_c; ++c)
+    if (out.shift[c] < -31 || out.shift[c] > 30)
+      bad("output shift[" + std::to_string(c) + "] = " + std::to_string(out.shift[c]) +
+          " is outside [-31, 30]");
+  check_range("output_zero_point", out.output_zero_point, -128, 127);
+  check_range("act_min", out.act_min, -128, 127);
+  check_range("act_max", out.act_max, out.act_min, 127);
+}
+
+void compute_dwconv_padding(DwConvParams* p, Padding padding) {
+  check_range("in_h", p->in_h, 1, kMaxSpatial);
+  check_range("in_w", p->in_w, 1, kMaxSpatial);
+  check_range("kh", p->kh, 1, kMaxSpatial);
+  check_range("kw", p->kw, 1, kMaxSpatial);
+  check_range("stride_h", p->stride_h, 1, kMaxSpatial);
+  check_range("stride_w", p->stride_w, 1, kMaxSpatial);
+  check_range("dilation_h", p->dilation_h, 1, kMaxSpatial);
+  check_range("dilation_w", p->dilation_w, 1, kMaxSpatial);
+  // TFLite: effective filter (k-1)*d+1; SAME out = ceil(in/s), VALID out = ceil((in-eff+1)/s);
+  // total padding max((out-1)*s + eff - in, 0), the smaller half before.
+  auto one_dim = [&](const char* name, int in, int k, int s, int d, int* out, int* pad) {
+    const int64_t eff = static_cast<int64_t>(k - 1) * d + 1;
+    const int64_t o = padding == Padding::kSame ? (in + s - 1) / s : (in - eff + s) / s;
+    if (o < 1)
+      bad(std::string("VALID padding leaves no output along ") + name + " (input " + std::to_string(in) +
+          ", effective kernel " + std::to_string(eff) + ")");
+    const int64_t total = (o - 1) * s + eff - in;
+    *out = static_cast<int>(o);
+    *pad = static_cast<int>(total > 0 ? total / 2 : 0);
+  };
+  one_dim("height", p->in_h, p->kh, p->stride_h, p->dilation_h, &p->out_h, &p->pad_top);
+  one_dim("width", p->in_w, p->kw, p->stride_w, p->dilation_w, &p->out_w, &p->pad_left);
+}
+
+PackedDwConv pack_dwconv(const DwConvKernel& kernel, const DwConvParams& params, const int8_t* weights,
+                         const int32_t* bias, const OutputStage& out) {
+  validate_dwconv_params(params);
+  validate_dwconv_output_stage(out, params.out_c());
+  if (weights == nullptr) bad("weights are null");
+  PackedDwConv packed;
+  kernel.pack(params, weights, bias, &packed);
+  packed.out = out;
+  return packed;
+}
+
+void run_dwconv(const DwConvKernel& kernel, const PackedDwConv& packed, const int8_t* input, int8_t* output,
+                ThreadPool* pool) {
+  if (packed.isa != kernel.isa)
+    bad(std::string("weights were packed for the '") + isa_name(packed.isa) + "' path, not for kernel '" +
+        kernel.name + "'");
+  validate_dwconv_output_stage(packed.out, packed.params.out_c());
+  if (input == nullptr || output == nullptr) bad("input or output buffer is null");
+  const int rows = packed.params.out_h;
+  if (pool == nullptr || pool->num_threads() == 1) {
+    kernel.run(packed, input, output, 0, rows);
+    return;
+  }
+  pool->parallel_for(rows, [&](int begin, int end) { kernel.run(packed, input, output, begin, end); });
+}
+
+}  // namespace edgekd

@@ -1,0 +1,29 @@
+// Depthwise conv, AVX2 path: vpmaddwd on pairs of taps (dwconv_x86.inc), the shared row driver
+// (dwconv_driver.inc). Packing is in dwconv_pack.cpp (no ISA flags).
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/dwconv/dwconv.h"
+#include "kernels/dwconv/dwconv_internal.h"
+
+namespace edgekd {
+namespace dwconv {
+namespace {
+
+#include "kernels/dwconv/dwconv_driver.inc"
+#include "kernels/dwconv/dwconv_x86.inc"
+
+void pack_avx2(const DwConvParams& params, const int8_t* w, const int32_t* bias, PackedDwConv* out) {
+  pack_simd(params, w, bias, Isa::kAvx2, Layout::kPairsS16, out);
+}
+
+}  // namespace
+}  // namespace dwconv
+
+const DwConvKernel kDwConvAvx2{"dwconv_avx2", Isa::kAvx2, &dwconv::pack_avx2,
+                               &dwconv::run_simd<dwconv::PathX86>};
+
+}  // namespace edgekd
