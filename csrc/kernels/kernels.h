@@ -62,7 +62,7 @@ struct PackedGemm {
   int n = 0, k = 0;
   int32_t a_zero_point = 0;
   AlignedBuffer weights;         // layout private to the path's kernel
-  std::vector<int32_t> bias;     // [n padded to the kernel's nr], zero points folded in
+  std::vector<int32_t> bias;     // [n padded to the kernel's nr]; SIMD paths fold zero points in, ref keeps it raw
   OutputStage out;
 };
 

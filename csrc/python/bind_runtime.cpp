@@ -1,5 +1,171 @@
+// Model loading and inference for Python (edgekd.runtime wraps this). Thin: converts arrays and errors.
+// The GIL is released while a model runs, so separate models run concurrently from Python threads.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstring>
+
 #include "bindings.h"
+#include "edgekd/runtime.hpp"
+#include "kernels/ops/ops.h"
+
+namespace py = pybind11;
 
 namespace edgekd_py {
-void register_runtime(pybind11::module_& m) {}
+namespace {
+
+using edgekd::DType;
+using edgekd::Model;
+using edgekd::TensorInfo;
+
+py::dtype numpy_dtype(DType d) {
+  switch (d) {
+    case DType::kFloat32: return py::dtype::of<float>();
+    case DType::kInt32: return py::dtype::of<int32_t>();
+    case DType::kUInt8: return py::dtype::of<uint8_t>();
+    case DType::kInt64: return py::dtype::of<int64_t>();
+    case DType::kInt8: return py::dtype::of<int8_t>();
+    default: return py::dtype("V1");
+  }
+}
+
+py::dict tensor_dict(const TensorInfo& t) {
+  py::dict d;
+  d["name"] = t.name;
+  d["index"] = t.index;
+  d["shape"] = t.shape;
+  d["dtype"] = numpy_dtype(t.dtype);
+  d["scales"] = t.scales;
+  d["zero_points"] = t.zero_points;
+  d["quantized_dimension"] = t.quantized_dimension;
+  d["bytes"] = t.bytes;
+  if (t.has_edge_quant) d["edge_quantization"] = py::make_tuple(t.edge_scale, t.edge_zero_point);
+  else d["edge_quantization"] = py::none();
+  return d;
+}
+
+class PyModel {
+ public:
+  explicit PyModel(std::unique_ptr<Model> m) : m_(std::move(m)) {}
+
+  py::list inputs() const {
+    py::list l;
+    for (const auto& t : m_->inputs()) l.append(tensor_dict(t));
+    return l;
+  }
+  py::list outputs() const {
+    py::list l;
+    for (const auto& t : m_->outputs()) l.append(tensor_dict(t));
+    return l;
+  }
+  py::dict info() const {
+    const edgekd::ModelInfo& i = m_->info();
+    py::dict d;
+    d["path"] = i.path;
+    py::dict k;
+    for (const auto& kv : i.kernels) k[py::str(kv.first)] = kv.second;
+    d["kernels"] = k;
+    d["arena_bytes"] = i.arena_bytes;
+    d["scratch_bytes"] = i.scratch_bytes;
+    d["model_bytes"] = i.model_bytes;
+    d["load_ms"] = i.load_ms;
+    d["num_ops"] = i.num_ops;
+    d["num_folded_ops"] = i.num_folded_ops;
+    d["num_threads"] = i.num_threads;
+    return d;
+  }
+  void set_input(size_t i, const py::array& a) {
+    if (i >= m_->inputs().size()) throw py::index_error("input index " + std::to_string(i) + " out of range");
+    const TensorInfo& t = m_->inputs()[i];
+    if (!a.dtype().is(numpy_dtype(t.dtype)))
+      throw py::value_error("input " + std::to_string(i) + " '" + t.name + "' takes " +
+                            py::str(numpy_dtype(t.dtype)).cast<std::string>() + ", got " +
+                            py::str(a.dtype()).cast<std::string>());
+    auto c = py::array::ensure(a, py::array::c_style);
+    m_->set_input(i, c.data(), static_cast<size_t>(c.nbytes()));
+  }
+  py::array get_output(size_t i) const {
+    if (i >= m_->outputs().size()) throw py::index_error("output index " + std::to_string(i) + " out of range");
+    const TensorInfo& t = m_->outputs()[i];
+    std::vector<py::ssize_t> shape(t.shape.begin(), t.shape.end());
+    py::array out(numpy_dtype(t.dtype), shape);
+    m_->get_output(i, out.mutable_data(), t.bytes);
+    return out;
+  }
+  void run() {
+    py::gil_scoped_release release;
+    m_->run();
+  }
+  // set_input for each array, run (GIL released), get_output for each output: one call per inference.
+  py::list invoke(const py::list& arrays) {
+    if (arrays.size() != m_->inputs().size())
+      throw py::value_error("the model takes " + std::to_string(m_->inputs().size()) + " inputs, got " +
+                            std::to_string(arrays.size()));
+    for (size_t i = 0; i < arrays.size(); ++i) set_input(i, arrays[i].cast<py::array>());
+    run();
+    py::list out;
+    for (size_t i = 0; i < m_->outputs().size(); ++i) out.append(get_output(i));
+    return out;
+  }
+
+ private:
+  std::unique_ptr<Model> m_;
+};
+
+std::unique_ptr<PyModel> load_file(const std::string& path, int num_threads) {
+  std::unique_ptr<Model> m;
+  {
+    py::gil_scoped_release release;
+    m = Model::from_file(path, num_threads);
+  }
+  return std::make_unique<PyModel>(std::move(m));
+}
+
+std::unique_ptr<PyModel> load_bytes(const py::bytes& data, int num_threads) {
+  std::string_view v = data;  // copied by Model::from_bytes
+  std::unique_ptr<Model> m;
+  {
+    py::gil_scoped_release release;
+    m = Model::from_bytes(v.data(), v.size(), num_threads);
+  }
+  return std::make_unique<PyModel>(std::move(m));
+}
+
+// TFLite's float -> int8 quantization and back (the same functions the QUANTIZE / DEQUANTIZE ops run), so the
+// Python edges round exactly as the model's own edges do.
+py::array_t<int8_t> quantize(const py::array_t<float, py::array::c_style | py::array::forcecast>& x, float scale,
+                             int32_t zero_point) {
+  const edgekd::ops::QuantizeParams p = edgekd::ops::prepare_quantize(scale, zero_point);
+  py::array_t<int8_t> out(std::vector<py::ssize_t>(x.shape(), x.shape() + x.ndim()));
+  edgekd::ops::quantize_f32_s8(p, x.data(), out.mutable_data(), static_cast<size_t>(x.size()));
+  return out;
+}
+
+py::array_t<float> dequantize(const py::array_t<int8_t, py::array::c_style>& x, float scale, int32_t zero_point) {
+  const edgekd::ops::DequantizeParams p = edgekd::ops::prepare_dequantize(scale, zero_point);
+  py::array_t<float> out(std::vector<py::ssize_t>(x.shape(), x.shape() + x.ndim()));
+  edgekd::ops::dequantize_s8_f32(p, x.data(), out.mutable_data(), static_cast<size_t>(x.size()));
+  return out;
+}
+
+}  // namespace
+
+void register_runtime(py::module_& m) {
+  py::class_<PyModel>(m, "Model", "A loaded int8 .tflite model (use edgekd.load).")
+      .def_static("from_file", &load_file, py::arg("path"), py::arg("num_threads") = 1)
+      .def_static("from_bytes", &load_bytes, py::arg("data"), py::arg("num_threads") = 1)
+      .def("inputs", &PyModel::inputs)
+      .def("outputs", &PyModel::outputs)
+      .def("info", &PyModel::info)
+      .def("set_input", &PyModel::set_input, py::arg("index"), py::arg("array"))
+      .def("get_output", &PyModel::get_output, py::arg("index"))
+      .def("run", &PyModel::run)
+      .def("invoke", &PyModel::invoke, py::arg("arrays"));
+  m.def("runtime_quantize", &quantize, py::arg("x"), py::arg("scale"), py::arg("zero_point"),
+        "float32 -> int8 as TFLite's QUANTIZE computes it.");
+  m.def("runtime_dequantize", &dequantize, py::arg("x"), py::arg("scale"), py::arg("zero_point"),
+        "int8 -> float32 as TFLite's DEQUANTIZE computes it.");
+}
+
 }  // namespace edgekd_py

@@ -5,6 +5,7 @@
 
 #include "bindings.h"
 #include "edgekd/cpu.h"
+#include "kernels/kernels.h"
 
 namespace py = pybind11;
 
@@ -33,7 +34,23 @@ py::dict cpu_info_dict() {
   out["features"] = features;
   out["compiled_paths"] = compiled;
   out["supported_paths"] = supported;
-  out["path"] = isa_name(select_isa_from_env());
+  const Isa chosen = select_isa_from_env();
+  out["path"] = isa_name(chosen);
+  // The path each kernel family runs on. Families without SIMD twins are portable C++ on every path.
+  const KernelTable& table = kernel_table(chosen);
+  py::dict kernels;
+  auto family = [&](const char* name, const char* path, const char* kernel) {
+    py::dict d;
+    d["path"] = path;
+    d["kernel"] = kernel;
+    kernels[name] = d;
+  };
+  family("gemm", isa_name(table.gemm->isa), table.gemm->name);
+  family("conv2d", isa_name(table.gemm->isa), table.gemm->name);
+  family("fully_connected", isa_name(table.gemm->isa), table.gemm->name);
+  family("depthwise_conv2d", isa_name(table.dwconv->isa), table.dwconv->name);
+  family("pool/eltwise/activation/softmax", "ref", "portable C++ (compiler-vectorized)");
+  out["kernels"] = kernels;
   return out;
 }
 

@@ -107,7 +107,7 @@ std::vector<int8_t> direct_conv(const ConvCase& c) {
                 acc += (a - p.input_zero_point) * w;
               }
             }
-          out[((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * p.out_c + oc] = rq.apply(acc, oc);
+          out[((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * p.out_c + oc] = rq.apply_gemm(acc, oc);
         }
   return out;
 }

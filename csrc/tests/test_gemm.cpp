@@ -63,7 +63,7 @@ struct EmuOps {
     r.output_zero_point = os.output_zero_point;
     r.act_min = os.act_min;
     r.act_max = os.act_max;
-    for (int l = 0; l < count; ++l) c[l] = r.apply(acc.v[l], l);
+    for (int l = 0; l < count; ++l) c[l] = r.apply_gemm(acc.v[l], l);
   }
 };
 
@@ -126,7 +126,7 @@ std::vector<int8_t> definition(const Problem& p) {
         const int32_t av = p.a[i * p.lda + kk] - p.a_zp;
         acc += static_cast<uint32_t>(av * p.w[static_cast<size_t>(j) * p.k + kk]);
       }
-      c[i * p.ldc + j] = rq.apply(static_cast<int32_t>(acc), j);
+      c[i * p.ldc + j] = rq.apply_gemm(static_cast<int32_t>(acc), j);
     }
   }
   return c;

@@ -5,6 +5,7 @@ On the device only numpy and the compiled core are needed: ``import edgekd`` imp
 from __future__ import annotations
 
 from . import _core
+from .runtime import Interpreter, Model, load
 
 __version__: str = _core.__version__
 
@@ -15,4 +16,4 @@ def cpu_info() -> dict:
     return _core.cpu_info()
 
 
-__all__ = ["__version__", "cpu_info"]
+__all__ = ["__version__", "cpu_info", "load", "Interpreter", "Model"]

@@ -46,6 +46,25 @@ inline int32_t multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, i
   return rounding_divide_by_pot(srdhm(shifted, multiplier), right);
 }
 
+// The output stage of LiteRT's int8 CONV_2D and FULLY_CONNECTED, whose GEMM runs through ruy: the same two
+// steps as above but both rounding half up: h = (x * M + 2^30) >> 31 (floor; INT_MIN * INT_MIN saturates,
+// as NEON's vqrdmulh does), then a rounding right shift that adds half (computed without overflow).
+// Measured against LiteRT 2.3's builtin kernels: this matches on every tie where the round-away form
+// above and a single-rounding form each differ from it.
+inline int32_t multiply_by_quantized_multiplier_gemm(int32_t x, int32_t multiplier, int32_t shift) {
+  const int left = shift > 0 ? shift : 0;
+  const int right = shift > 0 ? 0 : (shift < -31 ? 31 : -shift);
+  const int32_t xs = static_cast<int32_t>(static_cast<uint32_t>(x) << left);
+  int32_t h;
+  if (xs == std::numeric_limits<int32_t>::min() && multiplier == std::numeric_limits<int32_t>::min()) {
+    h = std::numeric_limits<int32_t>::max();
+  } else {
+    h = static_cast<int32_t>((static_cast<int64_t>(xs) * multiplier + (INT64_C(1) << 30)) >> 31);
+  }
+  if (right == 0) return h;
+  return (h >> right) + ((h >> (right - 1)) & 1);  // floor(h / 2^right + 1/2)
+}
+
 // int32 add that wraps instead of being undefined (accumulators are exact mod 2^32 in every path).
 inline int32_t wrap_add(int32_t a, int32_t b) {
   return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));
@@ -71,6 +90,11 @@ struct Requant {
   int8_t apply(int32_t acc, int c) const {
     // int32 add as TFLite does it; wraps (not UB) like the SIMD paths' vector adds.
     const int32_t v = wrap_add(multiply_by_quantized_multiplier(acc, mult(c), shf(c)), output_zero_point);
+    return clamp_to_int8(v, act_min, act_max);
+  }
+  // GEMM-based ops (CONV_2D, FULLY_CONNECTED): LiteRT's (ruy's) output stage.
+  int8_t apply_gemm(int32_t acc, int c) const {
+    const int32_t v = wrap_add(multiply_by_quantized_multiplier_gemm(acc, mult(c), shf(c)), output_zero_point);
     return clamp_to_int8(v, act_min, act_max);
   }
 };

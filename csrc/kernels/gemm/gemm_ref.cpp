@@ -30,7 +30,7 @@ void run_ref(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c,
       for (int kk = 0; kk < p.k; ++kk) {
         acc = wrap_add(acc, wrap_mul(static_cast<int32_t>(arow[kk]) - p.a_zero_point, wrow[kk]));
       }
-      c[i * ldc + j] = rq.apply(acc, j);
+      c[i * ldc + j] = rq.apply_gemm(acc, j);
     }
   }
 }

@@ -1,0 +1,79 @@
+// edgekd's C++ runtime API: load an int8 .tflite model, run it, read its outputs.
+//
+//   auto model = edgekd::Model::from_file("student.tflite", /*num_threads=*/1);
+//   model->set_input(0, x, bytes);
+//   model->run();
+//   model->get_output(0, y, bytes);
+//
+// Loading reads and verifies the file, folds static shape ops, plans one arena from tensor lifetimes and
+// packs weights for the SIMD path chosen for this process (EDGEKD_ISA or the best available). run()
+// allocates nothing. A Model runs one inference at a time; separate Models run concurrently.
+// Errors: std::invalid_argument (bad file, unsupported op, wrong input size) naming the op / tensor / field;
+// std::runtime_error when a forced EDGEKD_ISA path cannot run here.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace edgekd {
+
+enum class DType : int { kFloat32 = 0, kInt32 = 2, kUInt8 = 3, kInt64 = 4, kInt8 = 9, kOther = -1 };
+
+struct TensorInfo {
+  std::string name;
+  int index = 0;                 // tensor index in the file
+  DType dtype = DType::kOther;
+  int tflite_type = 0;
+  std::vector<int> shape;
+  size_t bytes = 0;
+  std::vector<float> scales;     // empty: not quantized
+  std::vector<int64_t> zero_points;
+  int quantized_dimension = 0;
+  // For a float32 model input (output): the int8 parameters of the QUANTIZE (DEQUANTIZE) at that edge.
+  bool has_edge_quant = false;
+  float edge_scale = 0.0f;
+  int32_t edge_zero_point = 0;
+};
+
+struct ModelInfo {
+  std::string path;                                     // SIMD path, e.g. "avx2"
+  std::map<std::string, std::vector<std::string>> kernels;  // family -> distinct kernels used
+  size_t arena_bytes = 0;
+  size_t scratch_bytes = 0;
+  size_t model_bytes = 0;
+  double load_ms = 0.0;
+  int num_ops = 0;          // ops run per inference
+  int num_folded_ops = 0;   // static shape ops folded at load
+  int num_threads = 1;
+};
+
+class Model {
+ public:
+  static std::unique_ptr<Model> from_file(const std::string& file, int num_threads = 1);
+  static std::unique_ptr<Model> from_bytes(const void* data, size_t size, int num_threads = 1);
+  ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  const std::vector<TensorInfo>& inputs() const;
+  const std::vector<TensorInfo>& outputs() const;
+  const ModelInfo& info() const;
+
+  // Direct access to the arena slots of model inputs / outputs (valid for the model's lifetime).
+  void* input_data(size_t i);
+  const void* output_data(size_t i) const;
+  // Copies with size checks (std::invalid_argument naming the tensor on a mismatch).
+  void set_input(size_t i, const void* data, size_t bytes);
+  void get_output(size_t i, void* data, size_t bytes) const;
+  void run();
+
+ private:
+  struct Impl;
+  explicit Model(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace edgekd

@@ -1,0 +1,77 @@
+// The subset of the TFLite schema (tensorflow/lite/schema/schema.fbs) that edgekd reads: enum values and
+// table field ids. Field ids are vtable slots; a union field takes two (type, then value).
+#pragma once
+#include <cstdint>
+
+namespace edgekd {
+namespace tfl {
+
+enum TensorType : int {
+  kFloat32 = 0, kFloat16 = 1, kInt32 = 2, kUInt8 = 3, kInt64 = 4, kString = 5, kBool = 6, kInt16 = 7,
+  kComplex64 = 8, kInt8 = 9, kFloat64 = 10,
+};
+const char* tensor_type_name(int type);
+
+enum BuiltinOp : int {
+  kAdd = 0, kAveragePool2D = 1, kConcatenation = 2, kConv2D = 3, kDepthwiseConv2D = 4, kDequantize = 6,
+  kFullyConnected = 9, kLogistic = 14, kMaxPool2D = 17, kMul = 18, kRelu = 19, kReluN1To1 = 20,
+  kRelu6 = 21, kReshape = 22, kSoftmax = 25, kCustom = 32, kPad = 34, kMean = 40, kSqueeze = 43,
+  kStridedSlice = 45, kShape = 77, kPack = 83, kQuantize = 114, kHardSwish = 117,
+};
+const char* builtin_op_name(int code);
+
+enum Padding : int { kSame = 0, kValid = 1 };
+enum Activation : int { kActNone = 0, kActRelu = 1, kActReluN1To1 = 2, kActRelu6 = 3, kActTanh = 4, kActSignBit = 5 };
+
+namespace field {
+// table Model
+constexpr int kModelVersion = 0, kModelOperatorCodes = 1, kModelSubgraphs = 2, kModelDescription = 3,
+              kModelBuffers = 4;
+// table OperatorCode
+constexpr int kOpCodeDeprecatedBuiltin = 0, kOpCodeCustom = 1, kOpCodeVersion = 2, kOpCodeBuiltin = 3;
+// table SubGraph
+constexpr int kSubgraphTensors = 0, kSubgraphInputs = 1, kSubgraphOutputs = 2, kSubgraphOperators = 3,
+              kSubgraphName = 4;
+// table Tensor
+constexpr int kTensorShape = 0, kTensorType = 1, kTensorBuffer = 2, kTensorName = 3, kTensorQuantization = 4,
+              kTensorIsVariable = 5, kTensorSparsity = 6;
+// table QuantizationParameters (details is a union: 4 = type, 5 = value)
+constexpr int kQuantMin = 0, kQuantMax = 1, kQuantScale = 2, kQuantZeroPoint = 3, kQuantDetailsType = 4,
+              kQuantQuantizedDimension = 6;
+// table Operator (builtin_options is a union: 3 = type, 4 = value)
+constexpr int kOpOpcodeIndex = 0, kOpInputs = 1, kOpOutputs = 2, kOpBuiltinOptionsType = 3,
+              kOpBuiltinOptions = 4, kOpCustomOptions = 5;
+// table Buffer
+constexpr int kBufferData = 0, kBufferOffset = 1, kBufferSize = 2;
+// Conv2DOptions
+constexpr int kConvPadding = 0, kConvStrideW = 1, kConvStrideH = 2, kConvActivation = 3, kConvDilationW = 4,
+              kConvDilationH = 5;
+// DepthwiseConv2DOptions
+constexpr int kDwPadding = 0, kDwStrideW = 1, kDwStrideH = 2, kDwDepthMultiplier = 3, kDwActivation = 4,
+              kDwDilationW = 5, kDwDilationH = 6;
+// FullyConnectedOptions
+constexpr int kFcActivation = 0, kFcWeightsFormat = 1, kFcKeepNumDims = 2;
+// Pool2DOptions
+constexpr int kPoolPadding = 0, kPoolStrideW = 1, kPoolStrideH = 2, kPoolFilterW = 3, kPoolFilterH = 4,
+              kPoolActivation = 5;
+// AddOptions / MulOptions
+constexpr int kAddActivation = 0, kMulActivation = 0;
+// ReducerOptions
+constexpr int kReducerKeepDims = 0;
+// ConcatenationOptions
+constexpr int kConcatAxis = 0, kConcatActivation = 1;
+// ReshapeOptions
+constexpr int kReshapeNewShape = 0;
+// SoftmaxOptions
+constexpr int kSoftmaxBeta = 0;
+// StridedSliceOptions
+constexpr int kSliceBeginMask = 0, kSliceEndMask = 1, kSliceEllipsisMask = 2, kSliceNewAxisMask = 3,
+              kSliceShrinkAxisMask = 4, kSliceOffset = 5;
+// PackOptions
+constexpr int kPackValuesCount = 0, kPackAxis = 1;
+// SqueezeOptions
+constexpr int kSqueezeDims = 0;
+}  // namespace field
+
+}  // namespace tfl
+}  // namespace edgekd

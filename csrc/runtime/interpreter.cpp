@@ -1,0 +1,238 @@
+// edgekd::Model: load (read, verify, fold, build ops, plan the arena, pack weights) and run.
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <set>
+#include <stdexcept>
+
+#include "edgekd/cpu.h"
+#include "edgekd/runtime.hpp"
+#include "kernels/kernels.h"
+#include "model/model_def.h"
+#include "model/tflite_schema.h"
+#include "runtime/model_bytes.h"
+#include "runtime/op.h"
+#include "runtime/planner.h"
+#include "runtime/shape_folding.h"
+#include "runtime/thread_pool.h"
+
+namespace edgekd {
+
+struct Model::Impl {
+  ModelBytes bytes;
+  ModelDef def;
+  std::vector<RtTensor> tensors;
+  std::vector<std::unique_ptr<Op>> ops;
+  std::unique_ptr<ThreadPool> pool;
+  AlignedBuffer arena;
+  AlignedBuffer scratch;
+  RunContext ctx;
+  std::vector<TensorInfo> inputs, outputs;
+  ModelInfo info;
+
+  void load(int num_threads);
+  TensorInfo describe(int t) const;
+};
+
+namespace {
+
+DType dtype_of(int type) {
+  switch (type) {
+    case tfl::kFloat32: return DType::kFloat32;
+    case tfl::kInt32: return DType::kInt32;
+    case tfl::kUInt8: return DType::kUInt8;
+    case tfl::kInt64: return DType::kInt64;
+    case tfl::kInt8: return DType::kInt8;
+    default: return DType::kOther;
+  }
+}
+
+}  // namespace
+
+TensorInfo Model::Impl::describe(int t) const {
+  const RtTensor& x = tensors[t];
+  TensorInfo i;
+  i.name = x.name;
+  i.index = t;
+  i.tflite_type = x.type;
+  i.dtype = dtype_of(x.type);
+  i.shape = x.shape;
+  i.bytes = static_cast<size_t>(x.bytes);
+  if (x.quant && x.quant->present()) {
+    i.scales = x.quant->scale;
+    i.zero_points = x.quant->zero_point;
+    i.quantized_dimension = x.quant->quantized_dimension;
+  }
+  return i;
+}
+
+void Model::Impl::load(int num_threads) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (num_threads < 1 || num_threads > 256)
+    throw std::invalid_argument("num_threads must be between 1 and 256, is " + std::to_string(num_threads));
+  const Isa isa = select_isa_from_env();
+  def = read_tflite(bytes.data(), bytes.size());
+  verify_model(def);
+
+  tensors.resize(def.tensors.size());
+  for (size_t i = 0; i < def.tensors.size(); ++i) {
+    const TensorDef& d = def.tensors[i];
+    RtTensor& t = tensors[i];
+    t.name = d.name;
+    t.type = d.type;
+    t.shape.assign(d.shape.begin(), d.shape.end());
+    t.elements = 1;
+    for (int s : t.shape) t.elements *= s;
+    t.bytes = t.elements * tensor_type_size(d.type);
+    t.quant = &d.quant;
+    if (d.quant.present()) {
+      t.quantized = true;
+      t.scale = d.quant.scale[0];
+      t.zero_point = static_cast<int32_t>(d.quant.zero_point[0]);
+    }
+    const BufferDef& b = def.buffers[d.buffer];
+    if (b.size) t.const_data = b.data;
+  }
+
+  const std::vector<bool> folded = fold_shape_ops(def, tensors);
+  BuildContext bctx(def, tensors, isa);
+  std::vector<int> op_index;
+  for (size_t i = 0; i < def.operators.size(); ++i) {
+    if (folded[i]) { ++info.num_folded_ops; continue; }
+    bctx.set_op(&def.operators[i]);
+    ops.push_back(build_op(bctx));
+    op_index.push_back(static_cast<int>(i));
+  }
+
+  // Lifetimes in steps: model inputs live from step 0, outputs to the end; everything else from the op
+  // that writes it to the last op that reads it.
+  const int steps = static_cast<int>(ops.size());
+  const int nt = static_cast<int>(tensors.size());
+  std::vector<int> first(nt, -1), last(nt, -1);
+  for (int t : def.inputs) { first[t] = 0; last[t] = std::max(last[t], 0); }
+  for (int s = 0; s < steps; ++s) {
+    for (int t : ops[s]->inputs) last[t] = std::max(last[t], s);
+    for (int t : ops[s]->outputs) { if (first[t] < 0) first[t] = s; last[t] = std::max(last[t], s); }
+  }
+  for (int t : def.outputs) last[t] = steps;
+  std::vector<ArenaRequest> req;
+  std::vector<int> req_tensor;
+  for (int t = 0; t < nt; ++t) {
+    if (tensors[t].is_constant() || first[t] < 0) continue;
+    req.push_back({static_cast<size_t>(tensors[t].bytes), first[t], last[t]});
+    req_tensor.push_back(t);
+  }
+  const ArenaPlan plan = plan_arena(req, 64);
+  arena.resize(plan.total_bytes);
+
+  ctx.ptrs.assign(nt, nullptr);
+  for (int t = 0; t < nt; ++t)
+    if (tensors[t].is_constant()) ctx.ptrs[t] = const_cast<uint8_t*>(tensors[t].const_data);
+  for (size_t r = 0; r < req.size(); ++r) ctx.ptrs[req_tensor[r]] = arena.data() + plan.offsets[r];
+
+  size_t scratch_bytes = 0;
+  for (const auto& op : ops) scratch_bytes = std::max(scratch_bytes, op->scratch_bytes(num_threads));
+  scratch.resize(scratch_bytes);
+  if (num_threads > 1) pool = std::make_unique<ThreadPool>(num_threads);
+  ctx.pool = pool.get();
+  ctx.scratch = scratch_bytes ? scratch.data() : nullptr;
+  ctx.scratch_bytes = scratch_bytes;
+  ctx.num_threads = num_threads;
+
+  for (int t : def.inputs) inputs.push_back(describe(t));
+  for (int t : def.outputs) outputs.push_back(describe(t));
+  // The int8 parameters at float edges, so callers can feed / read int8 directly.
+  for (TensorInfo& in : inputs) {
+    if (in.dtype != DType::kFloat32) continue;
+    for (const auto& op : ops)
+      if (op->family() == "quantize" && op->inputs[0] == in.index) {
+        const RtTensor& q = tensors[op->outputs[0]];
+        if (q.type != tfl::kInt8) continue;
+        in.has_edge_quant = true; in.edge_scale = q.scale; in.edge_zero_point = q.zero_point;
+        break;
+      }
+  }
+  for (TensorInfo& out : outputs) {
+    if (out.dtype != DType::kFloat32) continue;
+    for (const auto& op : ops)
+      if (op->family() == "quantize" && op->outputs[0] == out.index && tensors[op->inputs[0]].type == tfl::kInt8) {
+        const RtTensor& q = tensors[op->inputs[0]];
+        out.has_edge_quant = true; out.edge_scale = q.scale; out.edge_zero_point = q.zero_point;
+        break;
+      }
+  }
+
+  info.path = isa_name(isa);
+  std::map<std::string, std::set<std::string>> kernels;
+  for (const auto& op : ops) kernels[op->family()].insert(op->kernel());
+  for (const auto& kv : kernels) info.kernels[kv.first].assign(kv.second.begin(), kv.second.end());
+  info.arena_bytes = plan.total_bytes;
+  info.scratch_bytes = scratch_bytes;
+  info.model_bytes = bytes.size();
+  info.num_ops = steps;
+  info.num_threads = num_threads;
+  info.load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Model::~Model() = default;
+
+std::unique_ptr<Model> Model::from_file(const std::string& file, int num_threads) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto impl = std::make_unique<Impl>();
+  impl->bytes = ModelBytes::map_file(file);
+  try {
+    impl->load(num_threads);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(file + ": " + e.what());
+  }
+  impl->info.load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return std::unique_ptr<Model>(new Model(std::move(impl)));
+}
+
+std::unique_ptr<Model> Model::from_bytes(const void* data, size_t size, int num_threads) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto impl = std::make_unique<Impl>();
+  impl->bytes = ModelBytes::copy_of(data, size);
+  impl->load(num_threads);
+  impl->info.load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return std::unique_ptr<Model>(new Model(std::move(impl)));
+}
+
+const std::vector<TensorInfo>& Model::inputs() const { return impl_->inputs; }
+const std::vector<TensorInfo>& Model::outputs() const { return impl_->outputs; }
+const ModelInfo& Model::info() const { return impl_->info; }
+
+void* Model::input_data(size_t i) {
+  if (i >= impl_->inputs.size()) throw std::invalid_argument("input index " + std::to_string(i) + " out of range");
+  return impl_->ctx.ptrs[impl_->inputs[i].index];
+}
+
+const void* Model::output_data(size_t i) const {
+  if (i >= impl_->outputs.size()) throw std::invalid_argument("output index " + std::to_string(i) + " out of range");
+  return impl_->ctx.ptrs[impl_->outputs[i].index];
+}
+
+void Model::set_input(size_t i, const void* data, size_t bytes) {
+  void* dst = input_data(i);
+  const TensorInfo& t = impl_->inputs[i];
+  if (bytes != t.bytes)
+    throw std::invalid_argument("input " + std::to_string(i) + " '" + t.name + "' takes " + std::to_string(t.bytes) +
+                                " bytes, got " + std::to_string(bytes));
+  if (bytes) std::memcpy(dst, data, bytes);
+}
+
+void Model::get_output(size_t i, void* data, size_t bytes) const {
+  const void* src = output_data(i);
+  const TensorInfo& t = impl_->outputs[i];
+  if (bytes != t.bytes)
+    throw std::invalid_argument("output " + std::to_string(i) + " '" + t.name + "' holds " + std::to_string(t.bytes) +
+                                " bytes, got a buffer of " + std::to_string(bytes));
+  if (bytes) std::memcpy(data, src, bytes);
+}
+
+void Model::run() {
+  for (const auto& op : impl_->ops) op->run(impl_->ctx);
+}
+
+}  // namespace edgekd

@@ -1,0 +1,98 @@
+// Elementwise int8 activations (table lookups prepared from LiteRT's arithmetic) and SOFTMAX.
+#include "runtime/op.h"
+#include "model/tflite_schema.h"
+
+namespace edgekd {
+namespace {
+
+class LutOp : public Op {
+ public:
+  ops::LutParams p;
+  size_t n = 0;
+  std::string kernel_name;
+  void run(const RunContext& ctx) const override {
+    ops::lut_s8(p, ctx.as<const int8_t>(inputs[0]), ctx.as<int8_t>(outputs[0]), n);
+  }
+  std::string family() const override { return "activation"; }
+  std::string kernel() const override { return kernel_name; }
+};
+
+class SoftmaxOp : public Op {
+ public:
+  ops::SoftmaxParams p;
+  int64_t outer = 1;
+  int depth = 1;
+  void run(const RunContext& ctx) const override {
+    ops::softmax_s8(p, ctx.as<const int8_t>(inputs[0]), ctx.as<int8_t>(outputs[0]), outer, depth);
+  }
+  std::string family() const override { return "softmax"; }
+  std::string kernel() const override { return "softmax_s8"; }
+};
+
+}  // namespace
+
+std::unique_ptr<Op> build_lut_activation(BuildContext& ctx) {
+  ctx.expect_io(1, 1, 1);
+  const int in = ctx.input(0), out = ctx.output(0);
+  ctx.expect_int8_per_tensor(in, "input");
+  ctx.expect_int8_per_tensor(out, "output");
+  const RtTensor &x = ctx.tensor(in), &o = ctx.tensor(out);
+  ctx.expect_shape(out, x.shape, "output");
+  auto op = std::make_unique<LutOp>();
+  op->n = static_cast<size_t>(x.elements);
+  try {
+    switch (ctx.op().builtin_code) {
+      case tfl::kRelu:
+        op->p = ops::prepare_relu(ops::ReluKind::kRelu, x.scale, x.zero_point, o.scale, o.zero_point);
+        op->kernel_name = "relu_lut_s8"; break;
+      case tfl::kRelu6:
+        op->p = ops::prepare_relu(ops::ReluKind::kRelu6, x.scale, x.zero_point, o.scale, o.zero_point);
+        op->kernel_name = "relu6_lut_s8"; break;
+      case tfl::kReluN1To1:
+        op->p = ops::prepare_relu(ops::ReluKind::kReluN1To1, x.scale, x.zero_point, o.scale, o.zero_point);
+        op->kernel_name = "relu_n1_to_1_lut_s8"; break;
+      case tfl::kLogistic:
+        op->p = ops::prepare_logistic(x.scale, x.zero_point, o.scale, o.zero_point);
+        op->kernel_name = "logistic_lut_s8"; break;
+      case tfl::kHardSwish:
+        op->p = ops::prepare_hard_swish(x.scale, x.zero_point, o.scale, o.zero_point);
+        op->kernel_name = "hard_swish_lut_s8"; break;
+      case 28:  // TANH
+        op->p = ops::prepare_tanh(x.scale, x.zero_point, o.scale, o.zero_point);
+        op->kernel_name = "tanh_lut_s8"; break;
+      case tfl::kQuantize:
+        op->p = ops::prepare_requantize(x.scale, x.zero_point, o.scale, o.zero_point);
+        op->kernel_name = "requantize_lut_s8"; break;
+      default:
+        ctx.fail("is not an elementwise activation");
+    }
+  } catch (const std::invalid_argument& e) {
+    ctx.fail(e.what());
+  }
+  op->inputs = {in};
+  op->outputs = {out};
+  return op;
+}
+
+std::unique_ptr<Op> build_softmax(BuildContext& ctx) {
+  ctx.expect_io(1, 1, 1);
+  const int in = ctx.input(0), out = ctx.output(0);
+  ctx.expect_int8_per_tensor(in, "input");
+  ctx.expect_int8_per_tensor(out, "output");
+  const RtTensor &x = ctx.tensor(in), &o = ctx.tensor(out);
+  ctx.expect_shape(out, x.shape, "output");
+  if (x.shape.empty() || x.shape.back() <= 0) ctx.fail_tensor(in, "softmax needs a non-empty last dimension");
+  auto op = std::make_unique<SoftmaxOp>();
+  op->depth = x.shape.back();
+  op->outer = x.elements / op->depth;
+  try {
+    op->p = ops::prepare_softmax(ctx.op().options.beta, x.scale, x.zero_point, o.scale, o.zero_point);
+  } catch (const std::invalid_argument& e) {
+    ctx.fail(e.what());
+  }
+  op->inputs = {in};
+  op->outputs = {out};
+  return op;
+}
+
+}  // namespace edgekd
