@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", type=Path, help="the int8 .tflite model")
+    p.add_argument("model", type=Path, nargs="?", help="the int8 .tflite model (optional with --wheel)")
     p.add_argument("--device", required=True, help="device profile name or .toml path (see `edgekd devices`)")
     p.add_argument("-o", "--out", type=Path, help="bundle directory (default: deploy/MODEL-DEVICE)")
     p.add_argument("--emulate", action="store_true", help="run the bundle under qemu with the profile's CPU")
@@ -19,6 +19,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--json", type=Path, help="write the deploy result (manifest, benchmarks) as JSON")
+    p.add_argument("--wheel", action="store_true",
+                   help="build a pip-installable edgekd wheel for the device (aarch64, Pi OS Python 3.11) "
+                        "into -o (default deploy/wheel-DEVICE); with --emulate, import it and run the model "
+                        "(or a small test CNN) with an arm64 Python under qemu")
 
 
 def _print_bench(title: str, r: dict) -> None:
@@ -37,10 +41,15 @@ def _print_bench(title: str, r: dict) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..deploy.pipeline import deploy
+    from ..errors import EdgekdError
 
+    if args.model is None and not args.wheel:
+        raise EdgekdError("give the model to deploy (or --wheel to build edgekd's wheel for the device)")
     result = deploy(args.model, args.device, out=args.out, emulate=args.emulate, host=args.host,
                     identity=args.identity, ssh_options=args.ssh_option, remote_dir=args.remote_dir, runs=args.runs,
-                    warmup=args.warmup, threads=args.threads)
+                    warmup=args.warmup, threads=args.threads, wheel=args.wheel)
+    if "wheel" in result:
+        print(f"{result['wheel']}  (on the device: pip install {Path(result['wheel']).name})")
     if "emulated_bench" in result:
         r = result["emulated_bench"]
         _print_bench(f"{args.device}: {r.get('execution')} — latency is EMULATED, not device time", r)

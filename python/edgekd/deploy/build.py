@@ -42,11 +42,10 @@ def cmake_args(profile: DeviceProfile) -> list[str]:
         args.append(f"-DCMAKE_TOOLCHAIN_FILE={profile.toolchain}")
         if profile.mcpu:
             args.append(f"-DEDGEKD_TARGET_CPU={profile.mcpu}")
-        extra = [f for f in profile.cflags if not f.startswith("-mcpu=")]
-    else:
-        extra = list(profile.cflags)
-    if extra:
-        args.append("-DCMAKE_CXX_FLAGS=" + " ".join(extra))
+    # A CMAKE_CXX_FLAGS given here replaces the toolchain's CMAKE_CXX_FLAGS_INIT (its -mcpu): pass the
+    # profile's whole flag list then, -mcpu included.
+    if any(not f.startswith("-mcpu=") for f in profile.cflags):
+        args.append("-DCMAKE_CXX_FLAGS=" + " ".join(profile.cflags))
     return args
 
 

@@ -13,10 +13,15 @@ from .remote import SshTarget, bench_on_device, install_remote, parse_host
 
 def deploy(model, device: str, out: Path | None = None, emulate: bool = False, host: str | None = None,
            identity: Path | None = None, ssh_options: list[str] | None = None, remote_dir: str | None = None, runs: int = 20,
-           warmup: int = 3, threads: int = 1, log=print) -> dict:
+           warmup: int = 3, threads: int = 1, wheel: bool = False, log=print) -> dict:
     if not device:
         raise EdgekdError("--device is required (see `edgekd devices`)")
     profile = load_profile(device)  # unknown device: one clear error before any work
+    if wheel:  # a pip-installable edgekd for the device instead of a bundle (deploy/wheel.py)
+        from .wheel import deploy_wheel
+
+        return deploy_wheel(profile, model=Path(model) if model else None, out=out, emulate=emulate,
+                            host=host, log=log)
     model = Path(model)
     if not model.is_file():
         raise EdgekdError(f"{model}: no such model file")
