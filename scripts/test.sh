@@ -28,7 +28,7 @@ fi
 
 if need clang++ && [ -x scripts/fuzz_model.sh ]; then
   step "Fuzzing the model reader (short run)"
-  FUZZ_SECONDS="${FUZZ_SECONDS:-45}" scripts/fuzz_model.sh
+  scripts/fuzz_model.sh "${FUZZ_SECONDS:-45}"
 fi
 
 step "Python tests"

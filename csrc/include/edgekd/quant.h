@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <stdexcept>
+#include <string>
 
 namespace edgekd {
 
@@ -11,6 +13,10 @@ namespace edgekd {
 // shift > 0 is a left shift. Zero or denormal-small multipliers become (0, 0).
 inline void quantize_multiplier(double real, int32_t* multiplier, int32_t* shift) {
   if (real == 0.0) { *multiplier = 0; *shift = 0; return; }
+  // Scales come from the model file: a ratio of extreme (or hostile) ones can overflow to inf or be NaN.
+  if (!std::isfinite(real) || real < 0.0)
+    throw std::invalid_argument("quantization multiplier " + std::to_string(real) +
+                                " (a ratio of the tensors' scales) is not a finite positive number");
   int exp = 0;
   const double q = std::frexp(real, &exp);
   int64_t q_fixed = static_cast<int64_t>(std::round(q * (1LL << 31)));
