@@ -81,6 +81,9 @@ class BuildContext {
   void expect_elements(int t, int64_t elements, const char* role) const;
   void expect_constant(int t, const char* role) const;
   void expect_not_constant(int t, const char* role) const;
+  // CONV_2D / DEPTHWISE_CONV_2D operands: int8 per-tensor 4-D input (not constant) and output, constant
+  // int8 4-D filter.
+  void expect_conv_operands(int in, int filter, int out) const;
   // Values of a constant int32 (or int64, narrowed) tensor.
   std::vector<int32_t> const_ints(int t, const char* role) const;
   ops::Activation activation(int act) const;

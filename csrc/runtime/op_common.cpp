@@ -53,6 +53,16 @@ void BuildContext::expect_int8_per_tensor(int t, const char* role) const {
                        " scales");
 }
 
+void BuildContext::expect_conv_operands(int in, int filter, int out) const {
+  expect_int8_per_tensor(in, "input");
+  expect_not_constant(in, "input");
+  expect_int8_per_tensor(out, "output");
+  expect_type(filter, tfl::kInt8, "filter");
+  expect_constant(filter, "filter");
+  expect_rank(in, 4, "input");
+  expect_rank(filter, 4, "filter");
+}
+
 void BuildContext::expect_rank(int t, size_t rank, const char* role) const {
   if (tensors_[t].shape.size() != rank)
     fail_tensor(t, std::string(role) + " must have rank " + std::to_string(rank) + ", has shape " +

@@ -25,13 +25,7 @@ std::unique_ptr<Op> build_conv2d(BuildContext& ctx) {
   ctx.expect_io(2, 3, 1);
   const int in = ctx.input(0), filter = ctx.input(1), bias = ctx.input(2), out = ctx.output(0);
   const OpOptions& o = ctx.op().options;
-  ctx.expect_int8_per_tensor(in, "input");
-  ctx.expect_not_constant(in, "input");
-  ctx.expect_int8_per_tensor(out, "output");
-  ctx.expect_type(filter, tfl::kInt8, "filter");
-  ctx.expect_constant(filter, "filter");
-  ctx.expect_rank(in, 4, "input");
-  ctx.expect_rank(filter, 4, "filter");
+  ctx.expect_conv_operands(in, filter, out);
   const std::vector<int>& is = ctx.tensor(in).shape;
   const std::vector<int>& fs = ctx.tensor(filter).shape;
   if (fs[3] != is[3])
