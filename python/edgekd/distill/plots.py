@@ -23,6 +23,17 @@ def _history(run: Any) -> list[dict[str, float]]:
     return [h for h in hist if h["epoch"] > 0]  # epoch 0 = a loaded teacher, not trained here
 
 
+
+def _save(plt, fig, path: str | Path, title: str | None = None) -> Path:
+    """Title, layout, write the PNG and free the figure."""
+    if title is not None:
+        fig.suptitle(title)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
 def plot_loss(runs: Mapping[str, Any], path: str | Path, title: str = "training loss") -> Path:
     """Training loss (each run's own objective) and test cross-entropy per epoch, teacher vs students."""
     plt = _pyplot()
@@ -42,12 +53,7 @@ def plot_loss(runs: Mapping[str, Any], path: str | Path, title: str = "training 
         ax.set_ylabel("loss")
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.suptitle(title)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path, title)
 
 
 def plot_accuracy(runs: Mapping[str, Any], path: str | Path, title: str = "test accuracy") -> Path:
@@ -72,12 +78,7 @@ def plot_accuracy(runs: Mapping[str, Any], path: str | Path, title: str = "test 
     axes[0].legend()
     _bars(axes[1], [(LABELS.get(n, n), v, 0.0, COLORS.get(n)) for n, v in finals])
     axes[1].set_title("final")
-    fig.suptitle(title)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path, title)
 
 
 def _bars(ax: Any, rows: Sequence[tuple[str, float, float, str | None]]) -> None:
@@ -102,11 +103,7 @@ def plot_seed_summary(summary: Mapping[str, tuple[float, float]], path: str | Pa
     fig, ax = plt.subplots(figsize=(6, 4))
     _bars(ax, [(LABELS.get(n, n), m, s, COLORS.get(n)) for n, (m, s) in summary.items()])
     ax.set_title(title)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_sweep(rows: Sequence[Mapping[str, Any]], path: str | Path, baseline_acc: float | None = None,
@@ -127,8 +124,4 @@ def plot_sweep(rows: Sequence[Mapping[str, Any]], path: str | Path, baseline_acc
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     ax.set_title(title)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
