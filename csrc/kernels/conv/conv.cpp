@@ -95,6 +95,14 @@ void share(int units, int parts, int t, int* begin, int* end) {
   *end = *begin + base + (t < rem ? 1 : 0);
 }
 
+// Task t's rows [*mb, *me) of an M-row problem split into whole mr-row tiles.
+void share_rows(int m, int mr, int tasks, int t, int* mb, int* me) {
+  int tb, te;
+  share((m + mr - 1) / mr, tasks, t, &tb, &te);
+  *mb = tb * mr;
+  *me = te * mr < m ? te * mr : m;
+}
+
 // True when M has too few row tiles to keep every thread busy, so threads take output channels instead.
 bool split_columns(const GemmKernel& kernel, int m, int n, int threads) {
   const int row_tiles = (m + kernel.mr - 1) / kernel.mr;
@@ -137,10 +145,8 @@ void run_gemm(const GemmKernel& kernel, const PackedGemm& packed, int m, const i
   const int row_tiles = (m + kernel.mr - 1) / kernel.mr;
   const int tasks = row_tiles < threads ? row_tiles : threads;
   for_each_task(pool, tasks, [&](int t) {
-    int tb, te;
-    share(row_tiles, tasks, t, &tb, &te);
-    const int mb = tb * kernel.mr;
-    const int me = te * kernel.mr < m ? te * kernel.mr : m;
+    int mb, me;
+    share_rows(m, kernel.mr, tasks, t, &mb, &me);
     if (mb < me) kernel.run(packed, me - mb, a + mb * lda, lda, c + mb * ldc, ldc, 0, n);
   });
 }
@@ -225,10 +231,8 @@ void run_conv(const PackedConv& conv, const int8_t* input, int8_t* output, Threa
   const int row_tiles = (m + kernel.mr - 1) / kernel.mr;
   const int tasks = row_tiles < threads ? row_tiles : threads;
   for_each_task(pool, tasks, [&](int t) {
-    int tb, te;
-    share(row_tiles, tasks, t, &tb, &te);
-    const int mb = tb * kernel.mr;
-    const int me = te * kernel.mr < m ? te * kernel.mr : m;
+    int mb, me;
+    share_rows(m, kernel.mr, tasks, t, &mb, &me);
     int8_t* buf = scratch8 + t * slot;
     for (int r0 = mb; r0 < me; r0 += block) {
       const int rows = me - r0 < block ? me - r0 : block;
