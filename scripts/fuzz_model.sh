@@ -34,5 +34,5 @@ PY
 echo "fuzz_model.sh: $(ls "$CORPUS" | wc -l) seeds, ${SECONDS_TO_RUN}s"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
-"$BUILD/fuzz_model" "$CORPUS" -max_total_time="$SECONDS_TO_RUN" -max_len=600000 -timeout=10 \
+"$BUILD/fuzz_model" "$CORPUS" -seed="${FUZZ_SEED:-1}" -max_total_time="$SECONDS_TO_RUN" -max_len=600000 -timeout=10 \
   -rss_limit_mb=2048 -artifact_prefix="$BUILD/crashes/" -print_final_stats=1

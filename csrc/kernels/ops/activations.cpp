@@ -64,10 +64,8 @@ LutParams float_function_lut(float in_scale, int32_t in_zp, float out_scale, int
     const float y = f(x);
     const float rescaled = std::round(y * inverse_scale);
     const float shifted = rescaled + static_cast<float>(out_zp);
-    // (int) of a float outside int32 is undefined in C++; LiteRT's x86 build gives INT_MIN there, which the
-    // clamp maps to -128. Only NaN or a denormal output scale can get here.
-    const int32_t q = (shifted > -2147483648.0f && shifted < 2147483648.0f) ? static_cast<int32_t>(shifted)
-                                                                         : INT32_MIN;
+    // Only NaN or a denormal output scale leaves int32 here; LiteRT's x86 build then gives INT_MIN (-> -128).
+    const int32_t q = detail::truncate_to_int32_x86(shifted);
     return static_cast<int8_t>(std::max(-128, std::min(127, q)));
   });
 }

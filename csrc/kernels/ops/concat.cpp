@@ -55,6 +55,8 @@ ConcatParams prepare_concat(int num_inputs, const int* const* in_dims, int rank,
     ci.requant = !(in_zps[k] == out_zp && in_scales[k] == out_scale);
     ci.scale = in_scales[k] * inv;
     ci.bias = -in_zps[k] * ci.scale;
+    if (ci.requant && !(std::isfinite(ci.scale) && std::isfinite(ci.bias)))
+      detail::fail(op, "input scale", "input " + std::to_string(k) + "'s scale / output scale overflows float");
     ci.output_zp = out_zp;
     p.inputs.push_back(ci);
     axis_total += d[axis];
@@ -77,8 +79,8 @@ void concat_s8(const ConcatParams& p, const int8_t* const* inputs, int8_t* out) 
       } else {
         for (int64_t j = 0; j < ci.copy_size; ++j) {
           const float v = static_cast<float>(src[j]) * ci.scale;
-          const int32_t q = static_cast<int32_t>(std::round(v + ci.bias)) + ci.output_zp;
-          dst[j] = clamp_to_int8(q, -128, 127);
+          const int32_t q = detail::truncate_to_int32_x86(std::round(v + ci.bias));
+          dst[j] = clamp_to_int8(wrap_add(q, ci.output_zp), -128, 127);
         }
       }
       dst += ci.copy_size;

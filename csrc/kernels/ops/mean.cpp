@@ -63,7 +63,7 @@ MeanParams prepare_mean(const int* in_dims, int rank, const int32_t* axes, int n
     const float num = static_cast<float>(p.in.h * p.in.w);
     float temp = in_zp * in_scale / out_scale;
     temp = temp > 0 ? temp + 0.5f : temp - 0.5f;
-    p.bias = out_zp - static_cast<int32_t>(temp);
+    p.bias = static_cast<int32_t>(static_cast<uint32_t>(out_zp) - static_cast<uint32_t>(detail::truncate_to_int32_x86(temp)));
     const float real_scale = in_scale / (num * out_scale);
     detail::quantize_multiplier(real_scale, &p.multiplier, &p.shift);
   } else {

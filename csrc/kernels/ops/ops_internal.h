@@ -17,6 +17,12 @@ void check_scale(const char* op, const char* field, float scale);
 void check_zero_point(const char* op, const char* field, int32_t zp);
 std::string shape_str(const Shape4& s);
 
+// (int32_t)x as LiteRT's x86 build computes it: cvttss2si truncates toward zero and gives INT32_MIN (the
+// "integer indefinite") for NaN and for anything outside int32, where a C++ cast would be undefined.
+inline int32_t truncate_to_int32_x86(double x) {
+  return (x > -2147483649.0 && x < 2147483648.0) ? static_cast<int32_t>(x) : INT32_MIN;
+}
+
 // TFLite QuantizeMultiplier with the int `shift` type LiteRT uses.
 inline void quantize_multiplier(double real, int32_t* m, int* shift) {
   int32_t s = 0;

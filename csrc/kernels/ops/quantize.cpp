@@ -37,12 +37,12 @@ void quantize_f32_s8(const QuantizeParams& p, const float* in, int8_t* out, size
   const size_t split = n - n % 8;
   for (size_t i = 0; i < split; ++i) {
     const float r = std::nearbyint(in[i] * reciprocal);  // default rounding mode: ties to even
-    const int32_t q = (r >= -2147483648.0f && r < 2147483648.0f) ? static_cast<int32_t>(r) : INT32_MIN;
+    const int32_t q = detail::truncate_to_int32_x86(r);
     out[i] = clamp_to_int8(wrap_add(q, zp), -128, 127);
   }
   for (size_t i = split; i < n; ++i) {
     const double r = std::round(static_cast<double>(in[i]) / scale);
-    const int32_t q = (r >= -2147483648.0 && r < 2147483648.0) ? static_cast<int32_t>(r) : INT32_MIN;
+    const int32_t q = detail::truncate_to_int32_x86(r);
     out[i] = clamp_to_int8(wrap_add(q, zp), -128, 127);
   }
 }
