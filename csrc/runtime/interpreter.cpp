@@ -235,4 +235,25 @@ void Model::run() {
   for (const auto& op : impl_->ops) op->run(impl_->ctx);
 }
 
+std::vector<OpProfile> Model::profile(int runs) {
+  if (runs < 1) throw std::invalid_argument("profile: runs must be at least 1");
+  const size_t n = impl_->ops.size();
+  std::vector<std::vector<double>> times(n, std::vector<double>(static_cast<size_t>(runs)));
+  for (int r = 0; r < runs; ++r) {
+    for (size_t i = 0; i < n; ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      impl_->ops[i]->run(impl_->ctx);
+      times[i][static_cast<size_t>(r)] =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    }
+  }
+  std::vector<OpProfile> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    std::vector<double>& t = times[i];
+    std::nth_element(t.begin(), t.begin() + t.size() / 2, t.end());
+    out[i] = {impl_->ops[i]->name, impl_->ops[i]->kernel(), t[t.size() / 2]};
+  }
+  return out;
+}
+
 }  // namespace edgekd

@@ -1,11 +1,11 @@
 // edgekd-run: run or benchmark an int8 .tflite model on edgekd's runtime, without Python.
 //
 //   edgekd-run model.tflite [--input x.npy]... [--output y.npy] [--threads T]
-//              [--bench --warmup W --runs N] [--json]
+//              [--bench --warmup W --runs N] [--profile] [--json]
 //
 // Without --bench it runs once and prints the outputs (or writes them with --output; a model with several
 // outputs writes y.npy, y_1.npy, ...). With --bench it prints latency statistics (min, mean, std, p50,
-// p90, p99 in ms), load time, arena bytes and the chosen SIMD path. float32 .npy inputs to int8 model
+// p90, p99 in ms), load time, arena bytes and the chosen SIMD path; --profile adds each op's median time. float32 .npy inputs to int8 model
 // inputs are quantized with the input's parameters (TFLite's rounding). Missing inputs are zeros in
 // real terms (the zero point). Exit status 0 on success, 1 on a user error (message on stderr), 2 on usage.
 #include <algorithm>
@@ -29,14 +29,14 @@ struct Args {
   std::string model;
   std::vector<std::string> inputs;
   std::string output;
-  bool bench = false, json = false;
+  bool bench = false, json = false, profile = false;
   int warmup = 10, runs = 100, threads = 1;
 };
 
 [[noreturn]] void usage(const std::string& why) {
   if (!why.empty()) std::cerr << "edgekd-run: " << why << "\n";
   std::cerr << "usage: edgekd-run model.tflite [--input x.npy]... [--output y.npy] [--threads T]\n"
-               "                  [--bench [--warmup W] [--runs N]] [--json]\n";
+               "                  [--bench [--warmup W] [--runs N]] [--profile] [--json]\n";
   std::exit(2);
 }
 
@@ -59,6 +59,7 @@ Args parse(int argc, char** argv) {
     else if (s == "--output") a.output = next();
     else if (s == "--bench") a.bench = true;
     else if (s == "--json") a.json = true;
+    else if (s == "--profile") a.bench = a.profile = true;
     else if (s == "--warmup") a.warmup = parse_int(s, next(), 0, 1000000);
     else if (s == "--runs") a.runs = parse_int(s, next(), 1, 10000000);
     else if (s == "--threads") a.threads = parse_int(s, next(), 1, 256);
@@ -220,18 +221,35 @@ int run(const Args& a) {
     size_t k = static_cast<size_t>(std::ceil(p / 100.0 * s.size()));
     return s[k == 0 ? 0 : k - 1];
   };
+  std::vector<edgekd::OpProfile> prof;
+  if (a.profile) prof = m.profile(a.runs);
   if (a.json) {
     std::cout << "{\"model\": \"" << json_escape(a.model) << "\", \"path\": \"" << info.path
               << "\", \"threads\": " << a.threads << ", \"warmup\": " << a.warmup << ", \"runs\": " << a.runs
               << ", \"load_ms\": " << info.load_ms << ", \"arena_bytes\": " << info.arena_bytes
               << ", \"kernels\": " << kernels_json(info) << ", \"latency_ms\": {\"min\": " << s.front()
               << ", \"mean\": " << mean << ", \"std\": " << stddev << ", \"p50\": " << pct(50)
-              << ", \"p90\": " << pct(90) << ", \"p99\": " << pct(99) << ", \"max\": " << s.back() << "}}\n";
+              << ", \"p90\": " << pct(90) << ", \"p99\": " << pct(99) << ", \"max\": " << s.back() << "}";
+    if (a.profile) {
+      std::cout << ", \"ops\": [";
+      for (size_t i = 0; i < prof.size(); ++i)
+        std::cout << (i ? ", " : "") << "{\"name\": \"" << json_escape(prof[i].name) << "\", \"kernel\": \""
+                  << json_escape(prof[i].kernel) << "\", \"ms\": " << prof[i].ms << "}";
+      std::cout << "]";
+    }
+    std::cout << "}\n";
   } else {
     std::printf("model: %s\npath: %s  threads: %d  load: %.3f ms  arena: %zu bytes\n", a.model.c_str(),
                 info.path.c_str(), a.threads, info.load_ms, info.arena_bytes);
     std::printf("latency over %d runs (ms): min %.4f  mean %.4f  std %.4f  p50 %.4f  p90 %.4f  p99 %.4f\n", a.runs,
                 s.front(), mean, stddev, pct(50), pct(90), pct(99));
+    if (a.profile) {
+      double total = 0;
+      for (const auto& o : prof) total += o.ms;
+      std::printf("per-op median over %d runs (ms), sum %.4f:\n", a.runs, total);
+      for (const auto& o : prof)
+        std::printf("  %-28s %-34s %9.4f  %5.1f%%\n", o.name.c_str(), o.kernel.c_str(), o.ms, 100.0 * o.ms / total);
+    }
   }
   return 0;
 }

@@ -50,6 +50,13 @@ struct ModelInfo {
   int num_threads = 1;
 };
 
+// One op's share of run time, from Model::profile().
+struct OpProfile {
+  std::string name;    // "op 3 (CONV_2D)"
+  std::string kernel;  // kernel chosen at load
+  double ms = 0.0;     // median over the profiled runs
+};
+
 class Model {
  public:
   static std::unique_ptr<Model> from_file(const std::string& file, int num_threads = 1);
@@ -69,6 +76,8 @@ class Model {
   void set_input(size_t i, const void* data, size_t bytes);
   void get_output(size_t i, void* data, size_t bytes) const;
   void run();
+  // Runs the model `runs` times timing every op; returns each op's median time, in execution order.
+  std::vector<OpProfile> profile(int runs);
 
  private:
   struct Impl;
