@@ -2,11 +2,14 @@
 // LiteRT's formulas in the comments next to them; the bit-for-bit comparison against LiteRT itself is
 // tests/test_ops_binding.py.
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "edgekd/cpu.h"
 #include "kernels/ops/ops.h"
 #include "testing.h"
 
@@ -245,6 +248,215 @@ TEST(bad_parameters_name_op_and_field) {
   EXPECT_TRUE(contains(error_of([&] { prepare_concat(2, ds, 2, 1, sc, zp, 1.f, 0); }), "CONCATENATION: input shape"),
               "concat");
   EXPECT_TRUE(contains(error_of([] { prepare_quantize(-1.f, 0); }), "QUANTIZE: output scale"), "quantize");
+}
+
+// ------------------------------------------------------------------------------------------------
+// The fast kernels (add_s8 / mul_s8 on the selected SIMD path, the vectorized pools) against their scalar
+// references, bit for bit, over random shapes, channel tails, zero points, scales and activations. Run with
+// EDGEKD_ISA=<path> to check another SIMD path (under qemu for the ARM ones).
+
+namespace {
+std::string shape_text(const Shape4& s) {
+  return "[" + std::to_string(s.n) + "," + std::to_string(s.h) + "," + std::to_string(s.w) + "," +
+         std::to_string(s.c) + "]";
+}
+// Index of the first differing element, or -1.
+int64_t first_difference(const std::vector<int8_t>& a, const std::vector<int8_t>& b) {
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i] != b[i]) return static_cast<int64_t>(i);
+  return -1;
+}
+// Random int8 data; one tensor in four is saturated at one end, one in eight at both ends only.
+void fill_random(std::mt19937& rng, std::vector<int8_t>& v) {
+  const int mode = static_cast<int>(rng() % 8);
+  for (auto& x : v) {
+    int r = static_cast<int>(rng() % 256) - 128;
+    if (mode == 0) r = r < 0 ? -128 : 127;
+    else if (mode == 1) r = (r & 7) == 0 ? r : -128 + (r & 3);
+    else if (mode == 2) r = (r & 7) == 0 ? r : 127 - (r & 3);
+    x = static_cast<int8_t>(r);
+  }
+}
+int random_zp(std::mt19937& rng) {
+  const int r = static_cast<int>(rng() % 10);
+  return r == 0 ? -128 : r == 1 ? 127 : r == 2 ? 0 : static_cast<int>(rng() % 256) - 128;
+}
+float random_scale(std::mt19937& rng, float lo_exp, float hi_exp) {
+  std::uniform_real_distribution<float> e(lo_exp, hi_exp);
+  return std::pow(10.0f, e(rng));
+}
+Activation random_act(std::mt19937& rng) {
+  const Activation acts[4] = {Activation::kNone, Activation::kRelu, Activation::kRelu6, Activation::kReluN1To1};
+  return acts[rng() % 4];
+}
+const int kChannelCounts[] = {1, 2, 3, 7, 8, 15, 16, 17, 24, 31, 32, 33, 48, 64, 65};
+}  // namespace
+
+TEST(pools_equal_reference_on_random_shapes) {
+  std::mt19937 rng(1234);
+  std::printf("  (SIMD path for the binary ops: %s)\n", edgekd::isa_name(edgekd::selected_isa()));
+  int checked = 0;
+  for (int iter = 0; iter < 3000; ++iter) {
+    Shape4 in;
+    in.n = 1 + static_cast<int>(rng() % 2);
+    in.h = 1 + static_cast<int>(rng() % 12);
+    in.w = 1 + static_cast<int>(rng() % 12);
+    in.c = kChannelCounts[rng() % (sizeof(kChannelCounts) / sizeof(int))];
+    int fh = 1 + static_cast<int>(rng() % 4), fw = 1 + static_cast<int>(rng() % 4);
+    if (iter % 50 == 0) {  // a window over 256 taps (the int32 fallback) and a global pool
+      in.h = in.w = 17;
+      fh = fw = (iter % 100 == 0) ? 17 : 16;
+    }
+    const int sh = 1 + static_cast<int>(rng() % 3), sw = 1 + static_cast<int>(rng() % 3);
+    const Padding pad = rng() % 2 ? Padding::kSame : Padding::kValid;
+    const float scale = random_scale(rng, -3.f, 0.f);
+    const int zp = random_zp(rng);
+    const Activation act = random_act(rng);
+    PoolParams p;
+    try {
+      p = prepare_pool(in, fh, fw, sh, sw, pad, scale, zp, act);
+    } catch (const std::invalid_argument&) {
+      continue;  // VALID window larger than the input, or a window with no pixel
+    }
+    std::vector<int8_t> x(static_cast<size_t>(in.size()));
+    fill_random(rng, x);
+    const size_t n_out = static_cast<size_t>(p.out_shape().size());
+    for (int kind = 0; kind < 2; ++kind) {
+      std::vector<int8_t> got(n_out, 0x55), want(n_out, 0x33);
+      if (kind == 0) {
+        max_pool_s8(p, x.data(), got.data());
+        max_pool_s8_ref(p, x.data(), want.data());
+      } else {
+        avg_pool_s8(p, x.data(), got.data());
+        avg_pool_s8_ref(p, x.data(), want.data());
+      }
+      const int64_t d = first_difference(got, want);
+      EXPECT_TRUE(d < 0, (kind ? "avg" : "max") << "_pool in " << shape_text(in) << " filter " << fh << "x" << fw
+                                                << " stride " << sh << "x" << sw << " pad " << int(pad) << " act ["
+                                                << p.act.min << "," << p.act.max << "]: element " << d << " got "
+                                                << int(got[d]) << " want " << int(want[d]));
+    }
+    ++checked;
+  }
+  EXPECT_TRUE(checked > 1000, "only " << checked << " pool cases were valid");
+}
+
+namespace {
+// Random broadcast pairs: each dimension of each operand is the output's or 1 (same shape half the time).
+void random_binary_shapes(std::mt19937& rng, Shape4* a, Shape4* b) {
+  Shape4 o;
+  o.n = 1 + static_cast<int>(rng() % 2);
+  o.h = 1 + static_cast<int>(rng() % 9);
+  o.w = 1 + static_cast<int>(rng() % 9);
+  o.c = kChannelCounts[rng() % (sizeof(kChannelCounts) / sizeof(int))];
+  *a = *b = o;
+  const int mode = static_cast<int>(rng() % 8);
+  if (mode < 4) return;  // same shape: the hot case
+  auto squeeze = [&](Shape4* s) {
+    if (rng() % 2) s->n = 1;
+    if (rng() % 2) s->h = 1;
+    if (rng() % 2) s->w = 1;
+    if (rng() % 2) s->c = 1;
+  };
+  if (mode == 4) { squeeze(b); return; }
+  if (mode == 5) { squeeze(a); return; }
+  if (mode == 6) { b->h = b->w = 1; if (rng() % 2) std::swap(*a, *b); return; }  // squeeze-excite
+  squeeze(a);
+  squeeze(b);
+}
+
+}  // namespace
+
+TEST(add_mul_equal_reference_on_random_shapes) {
+  std::mt19937 rng(99);
+  int checked_add = 0, checked_mul = 0;
+  for (int iter = 0; iter < 4000; ++iter) {
+    Shape4 s1, s2;
+    random_binary_shapes(rng, &s1, &s2);
+    std::vector<int8_t> x(static_cast<size_t>(s1.size())), y(static_cast<size_t>(s2.size()));
+    fill_random(rng, x);
+    fill_random(rng, y);
+    const Shape4 o = broadcast_shape(s1, s2);
+    const size_t n = static_cast<size_t>(o.size());
+    const float sa = random_scale(rng, -3.f, 0.f), sb = random_scale(rng, -3.f, 0.f);
+    const int za = random_zp(rng), zb = random_zp(rng), zo = random_zp(rng);
+    const Activation act = random_act(rng);
+    // ADD: output scales from 1000x below the inputs (int16 wrap in the NEON output stage) to 10x above.
+    try {
+      const AddParams p = prepare_add(sa, za, sb, zb, std::max(sa, sb) * random_scale(rng, -3.f, 1.f), zo, act);
+      std::vector<int8_t> got(n, 0x55), want(n, 0x33);
+      add_s8(p, s1, x.data(), s2, y.data(), got.data());
+      add_s8_ref(p, s1, x.data(), s2, y.data(), want.data());
+      const int64_t d = first_difference(got, want);
+      EXPECT_TRUE(d < 0, "ADD " << shape_text(s1) << " x " << shape_text(s2) << " zp " << za << "," << zb << "," << zo
+                                << " act [" << p.act.min << "," << p.act.max << "]: element " << d << " got "
+                                << int(got[d]) << " want " << int(want[d]));
+      ++checked_add;
+    } catch (const std::invalid_argument&) {
+    }
+    // MUL: output scales from far below to above s1*s2 (shifts from left 13 to right 20).
+    try {
+      const MulParams p = prepare_mul(sa, za, sb, zb, sa * sb * random_scale(rng, -4.f, 6.f), zo, act);
+      std::vector<int8_t> got(n, 0x55), want(n, 0x33);
+      mul_s8(p, s1, x.data(), s2, y.data(), got.data());
+      mul_s8_ref(p, s1, x.data(), s2, y.data(), want.data());
+      const int64_t d = first_difference(got, want);
+      EXPECT_TRUE(d < 0, "MUL " << shape_text(s1) << " x " << shape_text(s2) << " zp " << za << "," << zb << "," << zo
+                                << " shift " << p.output_shift << " act [" << p.act.min << "," << p.act.max
+                                << "]: element " << d << " got " << int(got[d]) << " want " << int(want[d]));
+      ++checked_mul;
+    } catch (const std::invalid_argument&) {
+    }
+  }
+  EXPECT_TRUE(checked_add > 2000 && checked_mul > 2000, checked_add << " ADD and " << checked_mul << " MUL cases");
+}
+
+TEST(add_mul_equal_reference_on_every_input_pair) {
+  // All 65536 (a, b) pairs in one same-shape tensor of 65536 + 7 elements (NEON block and scalar tail), and
+  // as a broadcast against every scalar value, for a spread of scale ratios and zero points.
+  std::mt19937 rng(7);
+  const int64_t len = 65536 + 7;
+  std::vector<int8_t> x(len), y(len), got(len), want(len);
+  for (int64_t i = 0; i < len; ++i) {
+    x[i] = static_cast<int8_t>(i & 255);
+    y[i] = static_cast<int8_t>((i >> 8) & 255);
+  }
+  const Shape4 s{1, 1, 1, static_cast<int>(len)};
+  for (int iter = 0; iter < 24; ++iter) {
+    const float sa = random_scale(rng, -3.f, 0.f), sb = sa * random_scale(rng, -2.5f, 2.5f);
+    const int za = random_zp(rng), zb = random_zp(rng), zo = random_zp(rng);
+    const Activation act = iter < 12 ? Activation::kNone : random_act(rng);
+    AddParams pa;
+    MulParams pm;
+    try {
+      pa = prepare_add(sa, za, sb, zb, std::max(sa, sb) * random_scale(rng, -3.f, 1.f), zo, act);
+      pm = prepare_mul(sa, za, sb, zb, sa * sb * random_scale(rng, -3.f, 3.f), zo, act);
+    } catch (const std::invalid_argument&) {
+      continue;  // an activation bound beyond int32 at this output scale
+    }
+    add_s8(pa, s, x.data(), s, y.data(), got.data());
+    add_s8_ref(pa, s, x.data(), s, y.data(), want.data());
+    int64_t d = first_difference(got, want);
+    EXPECT_TRUE(d < 0, "ADD iter " << iter << " element " << d << " got " << int(got[d]) << " want " << int(want[d]));
+    mul_s8(pm, s, x.data(), s, y.data(), got.data());
+    mul_s8_ref(pm, s, x.data(), s, y.data(), want.data());
+    d = first_difference(got, want);
+    EXPECT_TRUE(d < 0, "MUL iter " << iter << " element " << d << " got " << int(got[d]) << " want " << int(want[d]));
+    // Scalar broadcast (ADD's 8-wide NEON block): 256 values of x against each scalar of y's range.
+    const Shape4 row{1, 1, 1, 256 + 5}, one{1, 1, 1, 1};
+    for (int v = -128; v < 128; v += 5) {
+      const int8_t sv = static_cast<int8_t>(v);
+      std::vector<int8_t> g(261), w(261);
+      add_s8(pa, row, x.data(), one, &sv, g.data());
+      add_s8_ref(pa, row, x.data(), one, &sv, w.data());
+      d = first_difference(g, w);
+      EXPECT_TRUE(d < 0, "ADD scalar " << v << " iter " << iter << " element " << d);
+      mul_s8(pm, one, &sv, row, x.data(), g.data());
+      mul_s8_ref(pm, one, &sv, row, x.data(), w.data());
+      d = first_difference(g, w);
+      EXPECT_TRUE(d < 0, "MUL scalar " << v << " iter " << iter << " element " << d);
+    }
+  }
 }
 
 EDGEKD_TEST_MAIN()

@@ -10,13 +10,16 @@
 //        then QuantizeMultiplier; out = clamp(MBQM((x1 - z1) * (x2 - z2), m, e) + z_out).
 // MBQM = MultiplyByQuantizedMultiplier, the double-rounding variant of quant.h.
 //
-// Speed: the ADD term of each input depends on one int8 value only, so per-call 256-entry tables turn it
-// into two loads, one add and one requantization per element.
+// Speed: add_s8_ref / mul_s8_ref are the definition. In add_s8_ref the term of each input depends on one
+// int8 value only, so per-call 256-entry tables turn it into two loads, one add and one requantization per
+// element. add_s8 / mul_s8 walk the same runs but hand each stretch to the selected path's SIMD twin
+// (eltwise_<isa>.cpp, 16 elements per step, no tables), which equals the reference bit for bit.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
 
+#include "edgekd/cpu.h"
 #include "kernels/ops/ops.h"
 #include "kernels/ops/ops_internal.h"
 
@@ -33,44 +36,11 @@ void quantize_smaller_than_one(const char* op, const char* field, double real, i
   if (*shift > 0) detail::fail(op, field, "quantized shift is positive");
 }
 
-// LiteRT's x86 wheel compiles the kernels' NEON blocks (SSE4.1 + NEON_2_SSE), and those blocks differ from
-// the scalar loops in their output stage (and, for ADD, in how the input terms are shifted). Which elements
-// go through a NEON block is fixed by how LiteRT walks the tensors (optimized_ops::BinaryBroadcastFiveFold
-// after reference ProcessBroadcastShapes): the output is written in consecutive runs of equal length, each
-// handed to an elementwise (NEON block 16) or a scalar-broadcast (NEON block 16 for MUL, 8 for ADD) kernel,
-// whose leading multiple of the block is NEON and the rest scalar. A "generic" broadcast (one that does not
-// fold into five dimensions) runs the all-scalar reference kernel.
-struct NeonRuns {
-  int64_t run = 0;   // 0: no NEON anywhere
-  int block = 0;
-  bool scalar_broadcast = false;
-};
-
-NeonRuns neon_runs(const Shape4& s1, const Shape4& s2, int elementwise_block, int scalar_block) {
-  if (s1 == s2) return {s1.size(), elementwise_block, false};
-  int a1[4], a2[4];
-  for (int i = 0; i < 4; ++i) { a1[i] = s1.dim(i); a2[i] = s2.dim(i); }
-  int first_fast = -1;  // 1: input1 broadcasts in the last differing dimension, 0: input2 does
-  for (int i = 3; i >= 0; --i) {
-    if (a1[i] == a2[i]) continue;
-    if (a1[i] == 1) first_fast = 1;
-    else if (a2[i] == 1) first_fast = 0;
-    else return {};
-    break;
-  }
-  const int* a = first_fast == 1 ? a1 : a2;  // the operand that broadcasts fast
-  const int* b = first_fast == 1 ? a2 : a1;
-  int64_t y[5] = {1, 1, 1, 1, 1};
-  int i = 3;
-  while (i >= 0 && a[i] == b[i]) y[4] *= b[i--];
-  while (i >= 0 && a[i] == 1) y[3] *= b[i--];
-  while (i >= 0 && a[i] == b[i]) y[2] *= a[i--];
-  while (i >= 0 && b[i] == 1) y[1] *= a[i--];
-  while (i >= 0 && a[i] == b[i]) y[0] *= b[i--];
-  if (i >= 0) return {};  // kGenericBroadcast: reference kernel
-  if (y[4] > 1) return {y[4], elementwise_block, false};
-  return {y[3], scalar_block, true};
-}
+// The walk over runs and stretches (NeonRuns, neon_runs, broadcast_binary) is in ops_internal.h: the SIMD
+// twins in eltwise_<isa>.cpp walk the same way.
+using detail::broadcast_binary;
+using detail::neon_runs;
+using detail::NeonRuns;
 
 // One contiguous stretch of output whose elements share the NEON/scalar flag; each operand is either
 // contiguous or one repeated value, so every branch below is a plain loop the compiler can vectorize.
@@ -89,55 +59,15 @@ void stretch(const int8_t* pa, bool a_step, const int8_t* pb, bool b_step, int8_
   }
 }
 
-// Computes every output element of a broadcast binary op in output order: f_neon for the elements LiteRT
-// computes in a NEON block (see NeonRuns), f_scalar for the others.
+
+// The reference's stretch runner: f_neon / f_scalar element by element.
 template <class FN, class FS>
-void broadcast_binary(const char* op, const Shape4& s1, const int8_t* a, const Shape4& s2, const int8_t* b,
-                      int8_t* out, const NeonRuns& runs, FN f_neon, FS f_scalar) {
-  const Shape4 o = broadcast_shape(s1, s2, op);
-  const int64_t run = runs.run;
-  const int64_t neon_len = run > 0 ? run - run % runs.block : 0;
-  if (s1 == s2) {
-    const int64_t n = o.size();
-    stretch(a, true, b, true, out, neon_len, f_neon);
-    stretch(a + neon_len, true, b + neon_len, true, out + neon_len, n - neon_len, f_scalar);
-    return;
-  }
-  auto strides = [](const Shape4& s, int64_t st[4]) {
-    st[3] = s.c == 1 ? 0 : 1;
-    st[2] = s.w == 1 ? 0 : int64_t(s.c);
-    st[1] = s.h == 1 ? 0 : int64_t(s.w) * s.c;
-    st[0] = s.n == 1 ? 0 : int64_t(s.h) * s.w * s.c;
+auto scalar_stretches(FN f_neon, FS f_scalar) {
+  return [f_neon, f_scalar](const int8_t* pa, bool a_step, const int8_t* pb, bool b_step, int8_t* po, int64_t len,
+                            bool neon) {
+    if (neon) stretch(pa, a_step, pb, b_step, po, len, f_neon);
+    else stretch(pa, a_step, pb, b_step, po, len, f_scalar);
   };
-  int64_t sa[4], sb[4];
-  strides(s1, sa);
-  strides(s2, sb);
-  const int64_t C = o.c;
-  int64_t pos = 0;  // position of the current output element within its LiteRT run
-  for (int n = 0; n < o.n; ++n) {
-    for (int h = 0; h < o.h; ++h) {
-      for (int w = 0; w < o.w; ++w) {
-        const int8_t* pa = a + n * sa[0] + h * sa[1] + w * sa[2];
-        const int8_t* pb = b + n * sb[0] + h * sb[1] + w * sb[2];
-        int8_t* po = out + ((int64_t(n) * o.h + h) * o.w + w) * C;
-        int64_t c = 0;
-        while (c < C) {
-          const bool neon = run > 0 && pos < neon_len;
-          const int64_t limit = run == 0 ? C - c : (neon ? neon_len - pos : run - pos);
-          const int64_t len = std::min(C - c, limit);
-          const int8_t* qa = pa + c * sa[3];
-          const int8_t* qb = pb + c * sb[3];
-          if (neon) stretch(qa, sa[3] != 0, qb, sb[3] != 0, po + c, len, f_neon);
-          else stretch(qa, sa[3] != 0, qb, sb[3] != 0, po + c, len, f_scalar);
-          c += len;
-          if (run > 0) {
-            pos += len;
-            if (pos == run) pos = 0;
-          }
-        }
-      }
-    }
-  }
 }
 
 }  // namespace
@@ -185,8 +115,8 @@ MulParams prepare_mul(float in1_scale, int32_t in1_zp, float in2_scale, int32_t 
   return p;
 }
 
-void add_s8(const AddParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2, const int8_t* in2,
-            int8_t* out) {
+void add_s8_ref(const AddParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2, const int8_t* in2,
+                int8_t* out) {
   const NeonRuns runs = neon_runs(s1, s2, 16, 8);
   // Per-input rescaled terms for every int8 v, as each code path computes them:
   //   scalar:                RoundingDivideByPOT(SRDHM((v + off) << 20, m), -e)
@@ -216,7 +146,7 @@ void add_s8(const AddParams& p, const Shape4& s1, const int8_t* in1, const Shape
   const int32_t lo = p.act.min, hi = p.act.max;
   auto scalar = [&](int8_t a, int8_t b) -> int8_t {
     const int32_t raw = t1[uint8_t(a)] + t2[uint8_t(b)];
-    return clamp_to_int8(multiply_by_quantized_multiplier(raw, m, e) + zo, lo, hi);
+    return clamp_to_int8(wrap_add(multiply_by_quantized_multiplier(raw, m, e), zo), lo, hi);
   };
   // NEON output stage: vmovn_s32 (truncating to int16), int16 add of the offset (wraps), vqmovn_s16
   // (saturate to int8), then the activation clamp.
@@ -226,18 +156,18 @@ void add_s8(const AddParams& p, const Shape4& s1, const int8_t* in1, const Shape
     const int16_t with_offset = static_cast<int16_t>(narrowed + zo);
     return clamp_to_int8(clamp_to_int8(with_offset, -128, 127), lo, hi);
   };
-  broadcast_binary("ADD", s1, in1, s2, in2, out, runs, neon, scalar);
+  broadcast_binary("ADD", s1, in1, s2, in2, out, runs, scalar_stretches(neon, scalar));
 }
 
-void mul_s8(const MulParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2, const int8_t* in2,
-            int8_t* out) {
+void mul_s8_ref(const MulParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2, const int8_t* in2,
+                int8_t* out) {
   const NeonRuns runs = neon_runs(s1, s2, 16, 16);
   const int32_t o1 = p.input1_offset, o2 = p.input2_offset;
   const int32_t m = p.output_multiplier, e = p.output_shift, zo = p.output_offset;
   const int32_t lo = p.act.min, hi = p.act.max;
   auto scalar = [&](int8_t a, int8_t b) -> int8_t {
     const int32_t prod = (int32_t(a) + o1) * (int32_t(b) + o2);
-    return clamp_to_int8(multiply_by_quantized_multiplier(prod, m, e) + zo, lo, hi);
+    return clamp_to_int8(wrap_add(multiply_by_quantized_multiplier(prod, m, e), zo), lo, hi);
   };
   // NEON output stage: vqmovn_s32 (saturate to int16), int16 add of the offset (wraps), vqmovn_s16.
   auto neon = [&](int8_t a, int8_t b) -> int8_t {
@@ -247,7 +177,74 @@ void mul_s8(const MulParams& p, const Shape4& s1, const int8_t* in1, const Shape
     const int16_t with_offset = static_cast<int16_t>(narrowed + zo);
     return clamp_to_int8(clamp_to_int8(with_offset, -128, 127), lo, hi);
   };
-  broadcast_binary("MUL", s1, in1, s2, in2, out, runs, neon, scalar);
+  broadcast_binary("MUL", s1, in1, s2, in2, out, runs, scalar_stretches(neon, scalar));
+}
+
+// ------------------------------------------------------------------------------------------------
+// The kernels the runtime calls: the selected path's SIMD twin (eltwise_avx2.cpp, eltwise_neon.cpp), which
+// walks the same runs and paths, or the reference where there is none.
+
+namespace {
+
+using AddKernel = void (*)(const AddParams&, const Shape4&, const int8_t*, const Shape4&, const int8_t*, int8_t*);
+using MulKernel = void (*)(const MulParams&, const Shape4&, const int8_t*, const Shape4&, const int8_t*, int8_t*);
+struct BinaryKernels {
+  AddKernel add = nullptr;
+  MulKernel mul = nullptr;
+};
+
+// Chosen once, from the process's SIMD path (EDGEKD_ISA=ref keeps the reference).
+const BinaryKernels& binary_kernels() {
+  static const BinaryKernels k = [] {
+    BinaryKernels r;
+    Isa isa = Isa::kRef;
+    try {
+      isa = selected_isa();
+    } catch (const std::exception&) {
+      // A bad EDGEKD_ISA fails the model load with its own message; direct callers get the reference.
+    }
+    (void)isa;
+#ifdef EDGEKD_HAVE_AVX2
+    if (isa == Isa::kAvx2 || isa == Isa::kAvx512Vnni) r = {&detail::add_s8_avx2, &detail::mul_s8_avx2};
+#endif
+#ifdef EDGEKD_HAVE_NEON
+    if (isa == Isa::kNeon || isa == Isa::kNeonDot) r = {&detail::add_s8_neon, &detail::mul_s8_neon};
+#endif
+    return r;
+  }();
+  return k;
+}
+
+bool act_in_int8(const ActRange& a) { return a.min >= -128 && a.min <= a.max && a.max <= 127; }
+
+// The SIMD twins assume what prepare_add / prepare_mul guarantee; hand-made parameters outside it take the
+// reference.
+bool simd_can_add(const AddParams& p) {
+  auto in_shift = [](int e) { return e <= 0 && e >= -31; };
+  return act_in_int8(p.act) && p.left_shift >= 0 && p.left_shift <= 23 && in_shift(p.input1_shift) &&
+         in_shift(p.input2_shift) && in_shift(p.output_shift) && p.input1_multiplier >= 0 &&
+         p.input2_multiplier >= 0 && p.output_multiplier >= 0 && p.input1_offset >= -127 &&
+         p.input1_offset <= 128 && p.input2_offset >= -127 && p.input2_offset <= 128;
+}
+bool simd_can_mul(const MulParams& p) {
+  return act_in_int8(p.act) && p.output_shift >= -31 && p.output_shift <= 30 && p.output_multiplier >= 0 &&
+         p.input1_offset >= -127 && p.input1_offset <= 128 && p.input2_offset >= -127 && p.input2_offset <= 128;
+}
+
+}  // namespace
+
+void add_s8(const AddParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2, const int8_t* in2,
+            int8_t* out) {
+  const AddKernel k = binary_kernels().add;
+  if (k == nullptr || !simd_can_add(p)) return add_s8_ref(p, s1, in1, s2, in2, out);
+  k(p, s1, in1, s2, in2, out);
+}
+
+void mul_s8(const MulParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2, const int8_t* in2,
+            int8_t* out) {
+  const MulKernel k = binary_kernels().mul;
+  if (k == nullptr || !simd_can_mul(p)) return mul_s8_ref(p, s1, in1, s2, in2, out);
+  k(p, s1, in1, s2, in2, out);
 }
 
 }  // namespace ops

@@ -77,6 +77,12 @@ void add_s8(const AddParams& p, const Shape4& s1, const int8_t* in1, const Shape
             int8_t* out);
 void mul_s8(const MulParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2, const int8_t* in2,
             int8_t* out);
+// The scalar reference kernels (the definition). add_s8 / mul_s8 run a SIMD twin where this build and CPU
+// have one (and EDGEKD_ISA does not force `ref`); the twins equal these bit for bit.
+void add_s8_ref(const AddParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2, const int8_t* in2,
+                int8_t* out);
+void mul_s8_ref(const MulParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2, const int8_t* in2,
+                int8_t* out);
 
 // ------------------------------------------------------------------------------------------------
 // MAX_POOL_2D / AVERAGE_POOL_2D (pooling.cc, reference/integer_ops/pooling.h). Input and output share
@@ -93,6 +99,9 @@ PoolParams prepare_pool(const Shape4& in, int filter_h, int filter_w, int stride
                         Padding padding, float out_scale, int32_t out_zp, Activation act = Activation::kNone);
 void max_pool_s8(const PoolParams& p, const int8_t* in, int8_t* out);
 void avg_pool_s8(const PoolParams& p, const int8_t* in, int8_t* out);
+// The scalar reference kernels (the definition; the functions above equal them bit for bit).
+void max_pool_s8_ref(const PoolParams& p, const int8_t* in, int8_t* out);
+void avg_pool_s8_ref(const PoolParams& p, const int8_t* in, int8_t* out);
 
 // ------------------------------------------------------------------------------------------------
 // MEAN (reduce.cc). Takes the op as the .tflite has it: the input's dims/rank, the axis tensor, keep_dims.

@@ -1,5 +1,6 @@
 // Private helpers shared by the op implementations (not part of the public ops.h contract).
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -56,6 +57,152 @@ inline int32_t mbqm_neon_rows(int32_t x, int32_t multiplier, int shift) {
   if (right == 0) return static_cast<int32_t>(v);
   return static_cast<int32_t>((v + (int64_t(1) << (right - 1))) >> right);
 }
+
+// The walk helpers below are in an unnamed namespace: they are compiled into eltwise_avx2.cpp with AVX2
+// flags as well as into the baseline eltwise.cpp, and one shared (inline, external) copy could let the linker
+// hand AVX2 code to a CPU without it.
+namespace {
+
+// LiteRT's x86 wheel compiles the kernels' NEON blocks (SSE4.1 + NEON_2_SSE), and those blocks differ from
+// the scalar loops in their output stage (and, for ADD, in how the input terms are shifted). Which elements
+// go through a NEON block is fixed by how LiteRT walks the tensors (optimized_ops::BinaryBroadcastFiveFold
+// after reference ProcessBroadcastShapes): the output is written in consecutive runs of equal length, each
+// handed to an elementwise (NEON block 16) or a scalar-broadcast (NEON block 16 for MUL, 8 for ADD) kernel,
+// whose leading multiple of the block is NEON and the rest scalar. A "generic" broadcast (one that does not
+// fold into five dimensions) runs the all-scalar reference kernel.
+struct NeonRuns {
+  int64_t run = 0;   // 0: no NEON anywhere
+  int block = 0;
+  bool scalar_broadcast = false;
+};
+
+inline NeonRuns neon_runs(const Shape4& s1, const Shape4& s2, int elementwise_block, int scalar_block) {
+  if (s1 == s2) return {s1.size(), elementwise_block, false};
+  int a1[4], a2[4];
+  for (int i = 0; i < 4; ++i) { a1[i] = s1.dim(i); a2[i] = s2.dim(i); }
+  int first_fast = -1;  // 1: input1 broadcasts in the last differing dimension, 0: input2 does
+  for (int i = 3; i >= 0; --i) {
+    if (a1[i] == a2[i]) continue;
+    if (a1[i] == 1) first_fast = 1;
+    else if (a2[i] == 1) first_fast = 0;
+    else return {};
+    break;
+  }
+  const int* a = first_fast == 1 ? a1 : a2;  // the operand that broadcasts fast
+  const int* b = first_fast == 1 ? a2 : a1;
+  int64_t y[5] = {1, 1, 1, 1, 1};
+  int i = 3;
+  while (i >= 0 && a[i] == b[i]) y[4] *= b[i--];
+  while (i >= 0 && a[i] == 1) y[3] *= b[i--];
+  while (i >= 0 && a[i] == b[i]) y[2] *= a[i--];
+  while (i >= 0 && b[i] == 1) y[1] *= a[i--];
+  while (i >= 0 && a[i] == b[i]) y[0] *= b[i--];
+  if (i >= 0) return {};  // kGenericBroadcast: reference kernel
+  if (y[4] > 1) return {y[4], elementwise_block, false};
+  return {y[3], scalar_block, true};
+}
+
+// Computes every output element of a broadcast binary op in output order, one stretch at a time:
+// run_stretch(pa, a_step, pb, b_step, po, len, neon) with neon true for the elements LiteRT computes in a
+// NEON block (see NeonRuns), false for the others.
+template <class R>
+void broadcast_binary(const char* op, const Shape4& s1, const int8_t* a, const Shape4& s2, const int8_t* b,
+                      int8_t* out, const NeonRuns& runs, R run_stretch) {
+  const Shape4 o = broadcast_shape(s1, s2, op);
+  const int64_t run = runs.run;
+  const int64_t neon_len = run > 0 ? run - run % runs.block : 0;
+  if (s1 == s2) {
+    const int64_t n = o.size();
+    run_stretch(a, true, b, true, out, neon_len, true);
+    run_stretch(a + neon_len, true, b + neon_len, true, out + neon_len, n - neon_len, false);
+    return;
+  }
+  auto strides = [](const Shape4& s, int64_t st[4]) {
+    st[3] = s.c == 1 ? 0 : 1;
+    st[2] = s.w == 1 ? 0 : int64_t(s.c);
+    st[1] = s.h == 1 ? 0 : int64_t(s.w) * s.c;
+    st[0] = s.n == 1 ? 0 : int64_t(s.h) * s.w * s.c;
+  };
+  int64_t sa[4], sb[4];
+  strides(s1, sa);
+  strides(s2, sb);
+  const int64_t C = o.c;
+  int64_t pos = 0;  // position of the current output element within its LiteRT run
+  for (int n = 0; n < o.n; ++n) {
+    for (int h = 0; h < o.h; ++h) {
+      for (int w = 0; w < o.w; ++w) {
+        const int8_t* pa = a + n * sa[0] + h * sa[1] + w * sa[2];
+        const int8_t* pb = b + n * sb[0] + h * sb[1] + w * sb[2];
+        int8_t* po = out + ((int64_t(n) * o.h + h) * o.w + w) * C;
+        int64_t c = 0;
+        while (c < C) {
+          const bool neon = run > 0 && pos < neon_len;
+          const int64_t limit = run == 0 ? C - c : (neon ? neon_len - pos : run - pos);
+          const int64_t len = std::min(C - c, limit);
+          const int8_t* qa = pa + c * sa[3];
+          const int8_t* qb = pb + c * sb[3];
+          run_stretch(qa, sa[3] != 0, qb, sb[3] != 0, po + c, len, neon);
+          c += len;
+          if (run > 0) {
+            pos += len;
+            if (pos == run) pos = 0;
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+// SIMD twins of add_s8 / mul_s8 (eltwise_<isa>.cpp, chosen by eltwise.cpp). They walk the tensors with
+// broadcast_binary and compute each stretch with the arithmetic of its LiteRT path (BinaryPath), and accept
+// the parameters prepare_add / prepare_mul make (eltwise.cpp sends anything else to the reference).
+enum class BinaryPath : int { kScalar = 0, kNeonElementwise = 1, kNeonScalarBroadcast = 2 };
+void add_s8_avx2(const AddParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2, const int8_t* in2,
+                 int8_t* out);
+void mul_s8_avx2(const MulParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2, const int8_t* in2,
+                 int8_t* out);
+void add_s8_neon(const AddParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2, const int8_t* in2,
+                 int8_t* out);
+void mul_s8_neon(const MulParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2, const int8_t* in2,
+                 int8_t* out);
+
+namespace {
+
+// The walk both twins share: S<path>(params) is an ISA's stretch kernel for one path, built once per call;
+// s(pa, a_step, pb, b_step, po, len) computes one stretch (an operand without step is one repeated value).
+template <template <BinaryPath> class S>
+void add_with_stretches(const AddParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2,
+                        const int8_t* in2, int8_t* out) {
+  const NeonRuns runs = neon_runs(s1, s2, 16, 8);
+  const S<BinaryPath::kScalar> scalar(p);
+  auto walk = [&](const auto& neon) {
+    broadcast_binary("ADD", s1, in1, s2, in2, out, runs,
+                     [&](const int8_t* pa, bool a_step, const int8_t* pb, bool b_step, int8_t* po, int64_t len,
+                         bool is_neon) {
+                       if (is_neon) neon(pa, a_step, pb, b_step, po, len);
+                       else scalar(pa, a_step, pb, b_step, po, len);
+                     });
+  };
+  if (runs.scalar_broadcast) walk(S<BinaryPath::kNeonScalarBroadcast>(p));
+  else walk(S<BinaryPath::kNeonElementwise>(p));
+}
+template <template <BinaryPath> class S>
+void mul_with_stretches(const MulParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2,
+                        const int8_t* in2, int8_t* out) {
+  const NeonRuns runs = neon_runs(s1, s2, 16, 16);
+  const S<BinaryPath::kScalar> scalar(p);
+  const S<BinaryPath::kNeonElementwise> neon(p);  // MUL's scalar-broadcast NEON block computes the same
+  broadcast_binary("MUL", s1, in1, s2, in2, out, runs,
+                   [&](const int8_t* pa, bool a_step, const int8_t* pb, bool b_step, int8_t* po, int64_t len,
+                       bool is_neon) {
+                     if (is_neon) neon(pa, a_step, pb, b_step, po, len);
+                     else scalar(pa, a_step, pb, b_step, po, len);
+                   });
+}
+
+}  // namespace
 
 }  // namespace detail
 }  // namespace ops

@@ -12,6 +12,7 @@
 //   prepare rejects it.
 // - Input and output scale / zero point are only DCHECKed equal by LiteRT; the values are used as is.
 #include <algorithm>
+#include <cstring>
 #include <string>
 
 #include "kernels/ops/ops.h"
@@ -92,7 +93,7 @@ constexpr int kTranche = 256;  // channels accumulated at once (stack buffer)
 
 }  // namespace
 
-void max_pool_s8(const PoolParams& p, const int8_t* in, int8_t* out) {
+void max_pool_s8_ref(const PoolParams& p, const int8_t* in, int8_t* out) {
   const int C = p.channels;
   const int8_t lo = static_cast<int8_t>(p.act.min), hi = static_cast<int8_t>(p.act.max);
   for_each_window(p, [&](int64_t out_index, int b, int y0, int y1, int x0, int x1) {
@@ -112,7 +113,7 @@ void max_pool_s8(const PoolParams& p, const int8_t* in, int8_t* out) {
   });
 }
 
-void avg_pool_s8(const PoolParams& p, const int8_t* in, int8_t* out) {
+void avg_pool_s8_ref(const PoolParams& p, const int8_t* in, int8_t* out) {
   const int C = p.channels;
   const int32_t lo = p.act.min, hi = p.act.max;
   for_each_window(p, [&](int64_t out_index, int b, int y0, int y1, int x0, int x1) {
@@ -135,6 +136,119 @@ void avg_pool_s8(const PoolParams& p, const int8_t* in, int8_t* out) {
         dst[c] = clamp_to_int8(avg, lo, hi);
       }
     }
+  });
+}
+
+// ------------------------------------------------------------------------------------------------
+// The kernels the runtime calls: the same arithmetic, 16 channels at a time in portable GCC/Clang vector
+// extensions (SSE2 on any x86-64, NEON on aarch64, no ISA flag needed). Equal to the *_ref functions above
+// bit for bit (csrc/tests/test_ops.cpp compares them over random shapes).
+
+namespace {
+
+typedef int8_t v16i8 __attribute__((vector_size(16)));
+typedef int8_t v8i8 __attribute__((vector_size(8)));
+typedef int8_t v4i8 __attribute__((vector_size(4)));
+typedef int16_t v8i16 __attribute__((vector_size(16)));
+typedef int16_t v4i16 __attribute__((vector_size(8)));
+typedef int32_t v4i32 __attribute__((vector_size(16)));
+typedef float v4f32 __attribute__((vector_size(16)));
+
+template <class V>
+inline V load_vec(const int8_t* p) {
+  V v;
+  std::memcpy(&v, p, sizeof(V));
+  return v;
+}
+template <class V>
+inline void store_vec(int8_t* p, V v) {
+  std::memcpy(p, &v, sizeof(V));
+}
+// Element-wise max / min through compare and select (no vector ternary: GCC and Clang differ on it).
+template <class V>
+inline V vmax(V a, V b) {
+  const V m = a > b;
+  return (a & m) | (b & ~m);
+}
+template <class V>
+inline V vmin(V a, V b) {
+  const V m = a < b;
+  return (a & m) | (b & ~m);
+}
+
+constexpr int kBlock = 16;  // channels per vector
+
+// Averages one window's int16 channel sums (n in-bounds taps, n <= 256) the reference way:
+// (s > 0 ? s + n/2 : s - n/2) / n truncating, then the clamp. The division is done in float: |s +- n/2| is
+// below 2^22, so the float quotient is exact or off by less than the distance to the next integer and
+// truncation matches C's integer division.
+inline v4i8 average4(v4i16 sum16, int32_t half, float count, v4i32 lo, v4i32 hi) {
+  const v4i32 s = __builtin_convertvector(sum16, v4i32);
+  const v4i32 positive = s > 0;
+  const v4i32 rounded = s + ((v4i32{} + half) & positive) - ((v4i32{} + half) & ~positive);
+  const v4f32 q = __builtin_convertvector(rounded, v4f32) / count;
+  const v4i32 avg = __builtin_convertvector(q, v4i32);  // truncates toward zero
+  return __builtin_convertvector(vmin(vmax(avg, lo), hi), v4i8);
+}
+
+}  // namespace
+
+void max_pool_s8(const PoolParams& p, const int8_t* in, int8_t* out) {
+  const int C = p.channels;
+  if (C < kBlock) return max_pool_s8_ref(p, in, out);  // no full vector; the rare case stays scalar
+  const v16i8 lo = v16i8{} + static_cast<int8_t>(p.act.min), hi = v16i8{} + static_cast<int8_t>(p.act.max);
+  const v16i8 floor = v16i8{} + static_cast<int8_t>(-128);
+  const int64_t row_stride = int64_t(p.in_w) * C;
+  for_each_window(p, [&](int64_t out_index, int b, int y0, int y1, int x0, int x1) {
+    const int8_t* window = in + ((int64_t(b) * p.in_h + y0) * p.in_w + x0) * C;
+    const int rows = y1 - y0, cols = x1 - x0;
+    int8_t* dst = out + out_index;
+    auto block = [&](int c) {
+      v16i8 acc = floor;
+      const int8_t* row = window + c;
+      for (int y = 0; y < rows; ++y, row += row_stride) {
+        const int8_t* src = row;
+        for (int x = 0; x < cols; ++x, src += C) acc = vmax(acc, load_vec<v16i8>(src));
+      }
+      store_vec(dst + c, vmin(vmax(acc, lo), hi));
+    };
+    int c = 0;
+    for (; c + kBlock <= C; c += kBlock) block(c);
+    if (c < C) block(C - kBlock);  // the tail: the last 16 channels again (same values rewritten)
+  });
+}
+
+void avg_pool_s8(const PoolParams& p, const int8_t* in, int8_t* out) {
+  const int C = p.channels;
+  // int16 sums need at most 256 taps per window (256 * -128 = INT16_MIN).
+  if (C < kBlock || int64_t(p.filter_h) * p.filter_w > 256) return avg_pool_s8_ref(p, in, out);
+  const v4i32 lo = v4i32{} + p.act.min, hi = v4i32{} + p.act.max;
+  const int64_t row_stride = int64_t(p.in_w) * C;
+  for_each_window(p, [&](int64_t out_index, int b, int y0, int y1, int x0, int x1) {
+    const int8_t* window = in + ((int64_t(b) * p.in_h + y0) * p.in_w + x0) * C;
+    const int rows = y1 - y0, cols = x1 - x0;
+    const int32_t count = rows * cols;
+    const int32_t half = count / 2;
+    const float fcount = static_cast<float>(count);
+    int8_t* dst = out + out_index;
+    auto block = [&](int c) {
+      v8i16 s0 = {}, s1 = {};
+      const int8_t* row = window + c;
+      for (int y = 0; y < rows; ++y, row += row_stride) {
+        const int8_t* src = row;
+        for (int x = 0; x < cols; ++x, src += C) {
+          s0 += __builtin_convertvector(load_vec<v8i8>(src), v8i16);
+          s1 += __builtin_convertvector(load_vec<v8i8>(src + 8), v8i16);
+        }
+      }
+      store_vec(dst + c, average4(__builtin_shufflevector(s0, s0, 0, 1, 2, 3), half, fcount, lo, hi));
+      store_vec(dst + c + 4, average4(__builtin_shufflevector(s0, s0, 4, 5, 6, 7), half, fcount, lo, hi));
+      store_vec(dst + c + 8, average4(__builtin_shufflevector(s1, s1, 0, 1, 2, 3), half, fcount, lo, hi));
+      store_vec(dst + c + 12, average4(__builtin_shufflevector(s1, s1, 4, 5, 6, 7), half, fcount, lo, hi));
+    };
+    int c = 0;
+    for (; c + kBlock <= C; c += kBlock) block(c);
+    if (c < C) block(C - kBlock);
   });
 }
 
