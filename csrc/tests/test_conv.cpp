@@ -149,6 +149,20 @@ TEST(conv_matches_direct_convolution_all_paths_and_threads) {
       {1, 1, 1, 1000, 37, 1, 1, 1, 1, true}, // FC-like 1x1 conv
       {1, 4, 4, 3, 5, 4, 4, 1, 1, true},     // even kernel with SAME (asymmetric padding)
       {1, 40, 40, 3, 8, 3, 3, 1, 1, true},   // several im2col blocks per thread
+      // im2col copies one span of kw * in_c bytes per kernel row; spans of every length class:
+      {1, 28, 28, 1, 16, 3, 3, 1, 1, true},  // 3 bytes (small CNN first layer)
+      {1, 11, 13, 3, 16, 3, 3, 2, 1, true},  // 9 bytes, stride 2 (MobileNet first layer)
+      {2, 9, 9, 1, 5, 3, 3, 2, 1, true},     // 3 bytes, stride 2, batch 2
+      {1, 7, 9, 1, 4, 1, 1, 2, 1, true},     // 1 byte (1x1 stride 2 over one channel)
+      {1, 8, 8, 2, 6, 3, 3, 1, 1, true},     // 6 bytes
+      {1, 8, 9, 5, 6, 3, 3, 1, 1, true},     // 15 bytes
+      {1, 9, 8, 7, 6, 3, 3, 1, 1, false},    // 21 bytes, VALID
+      {1, 6, 7, 30, 9, 3, 3, 1, 1, true},    // 90 bytes (memcpy), border fills of 30
+      {1, 5, 6, 70, 9, 3, 3, 2, 1, true},    // border fills of 70 bytes (memset)
+      {1, 12, 12, 1, 7, 5, 5, 1, 1, true},   // 5 bytes, two padded columns each side
+      {1, 10, 9, 1, 5, 3, 3, 1, 3, true},    // dilation over one channel: tap by tap
+      {1, 9, 10, 3, 5, 3, 3, 2, 2, true},    // dilation and stride over three channels
+      {1, 20, 20, 3, 8, 3, 3, 2, 1, false},  // stride 2 VALID: no padding at all
   };
   ThreadPool pool2(2), pool3(3);
   for (const Shape& s : shapes) {
@@ -175,9 +189,41 @@ TEST(conv_matches_direct_convolution_all_paths_and_threads) {
   }
 }
 
+TEST(conv_with_padding_wider_than_the_kernel) {
+  // Explicit paddings beyond what SAME gives: some windows lie entirely in the padding (horizontally,
+  // vertically or both), and the border pixels' kernel rows are partly or wholly padding.
+  Gen g(14);
+  struct Shape { int h, w, ic, kh, kw, stride, dil, pad_top, pad_left, out_h, out_w; };
+  const Shape shapes[] = {
+      {6, 6, 1, 3, 3, 1, 1, 4, 4, 9, 9},
+      {5, 7, 3, 3, 3, 2, 1, 3, 5, 4, 6},
+      {6, 5, 2, 2, 3, 1, 2, 2, 4, 7, 8},
+      {4, 4, 17, 3, 3, 1, 1, 4, 4, 8, 8},
+  };
+  ThreadPool pool2(2);
+  for (const Shape& s : shapes) {
+    ConvCase c = make_case(g, 1, s.h, s.w, s.ic, 11, s.kh, s.kw, s.stride, s.dil, false);
+    c.p.pad_top = s.pad_top;
+    c.p.pad_left = s.pad_left;
+    c.p.out_h = s.out_h;
+    c.p.out_w = s.out_w;
+    const std::vector<int8_t> want = direct_conv(c);
+    for (Isa isa : runnable_isas()) {
+      const PackedConv pc = pack_conv(isa, c.p, c.weights.data(), c.bias.data(), c.out);
+      for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &pool2}) {
+        std::vector<int8_t> got(want.size(), 0x11);
+        run_conv(pc, c.input.data(), got.data(), pool);
+        const std::string d = first_diff(got, want, c.p.out_c);
+        EXPECT_TRUE(d.empty(), isa_name(isa) << " threads=" << (pool ? pool->num_threads() : 1) << " "
+                                             << c.describe() << ": " << d);
+      }
+    }
+  }
+}
+
 TEST(fully_connected_matches_definition_all_paths_and_threads) {
   Gen g(12);
-  const int shapes[][3] = {{1, 1024, 1280}, {3, 64, 10}, {1, 7, 3}, {9, 300, 37}};
+  const int shapes[][3] = {{1, 1024, 1280}, {3, 64, 10}, {1, 7, 3}, {9, 300, 37}, {1, 9, 70}, {1, 33, 200}};
   ThreadPool pool3(3);
   for (const auto& s : shapes) {
     const int batch = s[0], in_f = s[1], out_f = s[2];

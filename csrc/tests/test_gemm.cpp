@@ -286,6 +286,32 @@ TEST(every_path_deep_k_and_big_shapes) {
   }
 }
 
+TEST(every_path_single_row_over_panel_and_k_tails) {
+  // M = 1 (fully connected at batch 1) has its own AVX2 path that runs several 16-column panels side by
+  // side: n covers whole groups of panels plus every remainder, k odd/even/below and above the 16-byte
+  // widening step, up to the row that still fits its buffer (8200) and beyond it (9001, the 1-row tile).
+  Gen g(6);
+  const std::vector<int> ns = {1, 15, 16, 17, 33, 48, 63, 64, 65, 80, 97, 127, 128, 130, 1000};
+  const std::vector<int> ks = {1, 2, 3, 9, 15, 16, 17, 27, 31, 144, 1280};
+  for (const Path& path : paths_under_test()) {
+    if (!path.runnable) continue;
+    int style = 0;
+    for (int n : ns) {
+      for (int k : ks) {
+        const Problem p = make_problem(g, 1, n, k, style);
+        std::string msg;
+        EXPECT_TRUE(check_one(*path.kernel, p, style % 2 == 0, &msg), msg);
+        ++style;
+      }
+    }
+    for (int k : {4099, 8200, 9001}) {
+      const Problem p = make_problem(g, 1, 70, k, style++);
+      std::string msg;
+      EXPECT_TRUE(check_one(*path.kernel, p, true, &msg), msg);
+    }
+  }
+}
+
 TEST(every_path_accumulators_near_int32_limits) {
   // Accumulators that approach and wrap around the int32 limits: folded and unfolded sums are equal mod
   // 2^32, so every path must agree with the definition even when the int32 sum wraps.
@@ -293,7 +319,7 @@ TEST(every_path_accumulators_near_int32_limits) {
   for (const Path& path : paths_under_test()) {
     if (!path.runnable) continue;
     for (int variant = 0; variant < 6; ++variant) {
-      const int m = 5, n = 35;
+      const int m = variant % 3 == 2 ? 1 : 5, n = 35;  // m = 1: the single-row path
       const int k = variant < 3 ? 66000 : 40;
       Problem p = make_problem(g, m, n, k, variant);
       p.a_zp = variant % 2 ? 127 : -128;

@@ -1,6 +1,7 @@
 // Conv2D / fully connected / threaded GEMM over the GEMM micro-kernels. See conv.h for the contract.
 #include "kernels/conv/conv.h"
 
+#include <cstddef>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -47,28 +48,180 @@ size_t im2col_slot_bytes(const PackedConv& conv) {
   return (bytes + 63) / 64 * 64;
 }
 
+// im2col moves short spans (one kernel row of a few-channel input is a few bytes: 3 for a 3x3 kernel over
+// one channel). They are copied with fixed-size, possibly overlapping moves that the compiler inlines
+// (no libc call per span), chosen once per span length outside the pixel loops.
+template <size_t N>
+inline void move(int8_t* dst, const int8_t* src) {
+  std::memcpy(dst, src, N);
+}
+
+// Exactly n bytes, for n in [N, 2N]: a head and a tail move of N bytes that overlap in the middle.
+template <size_t N>
+inline void move_2x(int8_t* dst, const int8_t* src, size_t n) {
+  move<N>(dst, src);
+  move<N>(dst + n - N, src + n - N);
+}
+
+enum class SpanKind { kOne, kUpTo4, kUpTo8, kUpTo16, kUpTo64, kLong };
+
+SpanKind span_kind(size_t n) {
+  if (n == 1) return SpanKind::kOne;
+  if (n <= 4) return SpanKind::kUpTo4;
+  if (n <= 8) return SpanKind::kUpTo8;
+  if (n <= 16) return SpanKind::kUpTo16;
+  if (n <= 64) return SpanKind::kUpTo64;
+  return SpanKind::kLong;
+}
+
+template <SpanKind Kind>
+inline void copy_span(int8_t* dst, const int8_t* src, size_t n) {
+  if constexpr (Kind == SpanKind::kOne) {
+    *dst = *src;
+  } else if constexpr (Kind == SpanKind::kUpTo4) {
+    move_2x<2>(dst, src, n);
+  } else if constexpr (Kind == SpanKind::kUpTo8) {
+    move_2x<4>(dst, src, n);
+  } else if constexpr (Kind == SpanKind::kUpTo16) {
+    move_2x<8>(dst, src, n);
+  } else if constexpr (Kind == SpanKind::kUpTo64) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) move<16>(dst + i, src + i);
+    if (i < n) move<16>(dst + n - 16, src + n - 16);
+  } else {
+    std::memcpy(dst, src, n);
+  }
+}
+
+// Any length, exact (for the padding and the border pixels).
+inline void copy_any(int8_t* dst, const int8_t* src, size_t n) {
+  switch (span_kind(n)) {
+    case SpanKind::kOne: copy_span<SpanKind::kOne>(dst, src, n); break;
+    case SpanKind::kUpTo4: copy_span<SpanKind::kUpTo4>(dst, src, n); break;
+    case SpanKind::kUpTo8: copy_span<SpanKind::kUpTo8>(dst, src, n); break;
+    case SpanKind::kUpTo16: copy_span<SpanKind::kUpTo16>(dst, src, n); break;
+    case SpanKind::kUpTo64: copy_span<SpanKind::kUpTo64>(dst, src, n); break;
+    default: std::memcpy(dst, src, n); break;
+  }
+}
+
+// The im2col geometry in locals: the int8 stores of im2col may alias anything, so fields read through
+// a ConvParams reference would be reloaded after every store.
+struct Im2col {
+  int in_h, in_w, kh, kw, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left, out_h, out_w;
+  size_t c, k, span, in_row;
+  int ox_lo, ox_hi;  // output columns whose window lies inside the input horizontally (dil_w == 1)
+  const int8_t* pad;  // kPadBytes bytes of the input zero point
+};
+
+constexpr size_t kPadBytes = 64;
+
+inline void fill_any(const Im2col& g, int8_t* dst, size_t n) {
+  if (n <= kPadBytes) {
+    copy_any(dst, g.pad, n);
+  } else {
+    std::memset(dst, g.pad[0], n);
+  }
+}
+
+// One kernel row (taps kx = 0..kw-1 at input row `row`) of output column ox, with its horizontal padding.
+inline void kernel_row_any(const Im2col& g, const int8_t* row, int ox, int8_t* out) {
+  const int ix0 = ox * g.stride_w - g.pad_left;
+  if (g.dil_w == 1) {
+    int left = ix0 < 0 ? -ix0 : 0;
+    if (left > g.kw) left = g.kw;
+    int right = ix0 + g.kw - g.in_w;
+    if (right < 0) right = 0;
+    if (right > g.kw - left) right = g.kw - left;
+    const size_t lb = static_cast<size_t>(left) * g.c, rb = static_cast<size_t>(right) * g.c;
+    if (lb) fill_any(g, out, lb);
+    if (g.span > lb + rb)
+      copy_any(out + lb, row + static_cast<size_t>(ix0 + left) * g.c, g.span - lb - rb);
+    if (rb) fill_any(g, out + g.span - rb, rb);
+    return;
+  }
+  for (int kx = 0; kx < g.kw; ++kx) {
+    const int ix = ix0 + kx * g.dil_w;
+    if (ix < 0 || ix >= g.in_w) {
+      fill_any(g, out + kx * g.c, g.c);
+    } else {
+      copy_any(out + kx * g.c, row + static_cast<size_t>(ix) * g.c, g.c);
+    }
+  }
+}
+
+// Output columns [ox_b, ox_e) of one output row, kernel row at input row `row` (inside the input),
+// written at out (column ox_b) with a stride of K bytes per column.
+template <SpanKind Kind>
+void kernel_row_segment(const Im2col& g, const int8_t* row, int ox_b, int ox_e, int8_t* out) {
+  int lo = g.ox_lo > ox_b ? g.ox_lo : ox_b;
+  int hi = g.ox_hi < ox_e ? g.ox_hi : ox_e;
+  if (hi < lo) hi = lo = ox_e;
+  int ox = ox_b;
+  for (; ox < lo; ++ox, out += g.k) kernel_row_any(g, row, ox, out);
+  // Interior: the whole kernel row is one span of the input.
+  const size_t step = static_cast<size_t>(g.stride_w) * g.c;
+  const int8_t* src = row + (static_cast<ptrdiff_t>(ox) * g.stride_w - g.pad_left) * static_cast<ptrdiff_t>(g.c);
+  for (; ox < hi; ++ox, out += g.k, src += step) copy_span<Kind>(out, src, g.span);
+  for (; ox < ox_e; ++ox, out += g.k) kernel_row_any(g, row, ox, out);
+}
+
+using SegmentFn = void (*)(const Im2col&, const int8_t*, int, int, int8_t*);
+
 // Builds im2col rows [row_begin, row_begin + rows) of the conv as a [rows][K] matrix, K in (ky, kx, ic)
-// order (the weight layout), padding taps filled with the input zero point.
+// order (the weight layout), padding taps filled with the input zero point. Works one output row segment
+// and one kernel row at a time: with dilation_w == 1 the kw taps of a kernel row are contiguous in the
+// input, so an interior pixel's kernel row is a single short copy.
 void im2col(const ConvParams& p, const int8_t* input, int row_begin, int rows, int8_t* dst) {
-  const int k = p.k();
-  const size_t row_bytes = static_cast<size_t>(p.in_c);
-  const int8_t pad = static_cast<int8_t>(p.input_zero_point);
-  for (int r = 0; r < rows; ++r) {
-    const int mi = row_begin + r;
-    const int ox = mi % p.out_w;
-    const int oy = (mi / p.out_w) % p.out_h;
-    const int b = mi / (p.out_w * p.out_h);
-    int8_t* out = dst + static_cast<size_t>(r) * k;
-    for (int ky = 0; ky < p.kh; ++ky) {
-      const int iy = oy * p.stride_h - p.pad_top + ky * p.dilation_h;
-      for (int kx = 0; kx < p.kw; ++kx) {
-        const int ix = ox * p.stride_w - p.pad_left + kx * p.dilation_w;
-        if (iy < 0 || iy >= p.in_h || ix < 0 || ix >= p.in_w) {
-          std::memset(out, pad, row_bytes);
-        } else {
-          std::memcpy(out, input + ((static_cast<size_t>(b) * p.in_h + iy) * p.in_w + ix) * p.in_c, row_bytes);
-        }
-        out += row_bytes;
+  int8_t pad[kPadBytes];
+  std::memset(pad, static_cast<int8_t>(p.input_zero_point), sizeof(pad));
+  Im2col g{p.in_h, p.in_w, p.kh, p.kw, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w,
+           p.pad_top, p.pad_left, p.out_h, p.out_w, static_cast<size_t>(p.in_c),
+           static_cast<size_t>(p.k()), static_cast<size_t>(p.kw) * p.in_c,
+           static_cast<size_t>(p.in_w) * p.in_c, 0, 0, pad};
+  if (g.dil_w == 1) {
+    // ix0 = ox*stride - pad_left >= 0 and ix0 + kw <= in_w.
+    g.ox_lo = (g.pad_left + g.stride_w - 1) / g.stride_w;
+    const int last = g.in_w - g.kw + g.pad_left;
+    g.ox_hi = last < 0 ? 0 : last / g.stride_w + 1;
+    if (g.ox_hi > g.out_w) g.ox_hi = g.out_w;
+  }
+  SegmentFn segment = &kernel_row_segment<SpanKind::kLong>;
+  if (g.dil_w == 1) {
+    switch (span_kind(g.span)) {
+      case SpanKind::kOne: segment = &kernel_row_segment<SpanKind::kOne>; break;
+      case SpanKind::kUpTo4: segment = &kernel_row_segment<SpanKind::kUpTo4>; break;
+      case SpanKind::kUpTo8: segment = &kernel_row_segment<SpanKind::kUpTo8>; break;
+      case SpanKind::kUpTo16: segment = &kernel_row_segment<SpanKind::kUpTo16>; break;
+      case SpanKind::kUpTo64: segment = &kernel_row_segment<SpanKind::kUpTo64>; break;
+      default: break;
+    }
+  } else {
+    g.ox_lo = g.ox_hi = g.out_w;  // every pixel takes the tap-by-tap path
+  }
+  int ox = row_begin % g.out_w;
+  int oy = (row_begin / g.out_w) % g.out_h;
+  int b = row_begin / (g.out_w * g.out_h);
+  for (int r = 0; r < rows;) {
+    const int count = g.out_w - ox < rows - r ? g.out_w - ox : rows - r;
+    const int8_t* image = input + static_cast<size_t>(b) * g.in_h * g.in_row;
+    int8_t* seg = dst + static_cast<size_t>(r) * g.k;
+    for (int ky = 0; ky < g.kh; ++ky) {
+      const int iy = oy * g.stride_h - g.pad_top + ky * g.dil_h;
+      int8_t* out = seg + static_cast<size_t>(ky) * g.span;
+      if (iy < 0 || iy >= g.in_h) {
+        for (int j = 0; j < count; ++j, out += g.k) fill_any(g, out, g.span);
+      } else {
+        segment(g, image + static_cast<size_t>(iy) * g.in_row, ox, ox + count, out);
+      }
+    }
+    r += count;
+    ox += count;
+    if (ox == g.out_w) {
+      ox = 0;
+      if (++oy == g.out_h) {
+        oy = 0;
+        ++b;
       }
     }
   }
