@@ -82,7 +82,7 @@ LutParams prepare_relu(ReluKind kind, float in_scale, int32_t in_zp, float out_s
   auto bound = [&](float a) {
     const float r = std::round(a / out_scale);
     if (!(r > -2147483648.0f && r < 2147483647.0f)) detail::fail(op, "output scale", "is too small");
-    return out_zp + static_cast<int32_t>(r);
+    return wrap_add(out_zp, static_cast<int32_t>(r));
   };
   int32_t lo = -128, hi = 127;
   switch (kind) {
@@ -98,7 +98,7 @@ LutParams prepare_relu(ReluKind kind, float in_scale, int32_t in_zp, float out_s
     default: detail::fail("RELU", "kind", "unknown");
   }
   return make_lut([&](int v) -> int8_t {
-    const int32_t r = out_zp + multiply_by_quantized_multiplier(v - in_zp, m, e);
+    const int32_t r = wrap_add(out_zp, multiply_by_quantized_multiplier(v - in_zp, m, e));
     return static_cast<int8_t>(std::min(hi, std::max(lo, r)));
   });
 }

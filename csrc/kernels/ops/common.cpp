@@ -31,7 +31,7 @@ ActRange activation_range(Activation act, float out_scale, int32_t out_zp, const
     const float t = std::round(f / out_scale);
     if (!(t >= -2147483648.0f && t <= 2147483647.0f))
       detail::fail(op, "fused activation", "bound overflows int32 at this output scale");
-    return out_zp + static_cast<int32_t>(t);
+    return wrap_add(out_zp, static_cast<int32_t>(t));
   };
   ActRange r;
   switch (act) {

@@ -117,7 +117,7 @@ void mean_s8(const MeanParams& p, const int8_t* in, int8_t* out) {
       // int32 wrap as LiteRT's int32 temp_sum does (exact for any real tensor size).
       const int32_t shifted = static_cast<int32_t>(static_cast<uint32_t>(acc[i] - zp_total));
       const int32_t v = multiply_by_quantized_multiplier(shifted, p.multiplier, p.shift);
-      out[i] = clamp_to_int8(v + p.output_zp, -128, 127);
+      out[i] = clamp_to_int8(wrap_add(v, p.output_zp), -128, 127);
     }
   }
 }

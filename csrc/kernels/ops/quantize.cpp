@@ -59,9 +59,9 @@ LutParams prepare_requantize(float in_scale, int32_t in_zp, float out_scale, int
   LutParams p;
   p.block = 16;
   for (int v = -128; v < 128; ++v) {
-    p.table[static_cast<uint8_t>(v)] = clamp_to_int8(detail::mbqm_neon_rows(v - in_zp, m, e) + out_zp, -128, 127);
+    p.table[static_cast<uint8_t>(v)] = clamp_to_int8(wrap_add(detail::mbqm_neon_rows(v - in_zp, m, e), out_zp), -128, 127);
     p.tail[static_cast<uint8_t>(v)] =
-        clamp_to_int8(multiply_by_quantized_multiplier(v - in_zp, m, e) + out_zp, -128, 127);
+        clamp_to_int8(wrap_add(multiply_by_quantized_multiplier(v - in_zp, m, e), out_zp), -128, 127);
   }
   return p;
 }
