@@ -1,14 +1,45 @@
 #include "runtime/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define EDGEKD_CPU_RELAX() _mm_pause()
+#elif defined(__aarch64__)
+#define EDGEKD_CPU_RELAX() asm volatile("yield" ::: "memory")
+#else
+#define EDGEKD_CPU_RELAX() ((void)0)
+#endif
 
 namespace edgekd {
 namespace {
+
+// How long a worker keeps polling for the next job before it sleeps on the condition variable, and how
+// long the caller polls for the workers' chunks before it starts yielding its core to them (when the
+// machine is oversubscribed, a worker may be waiting for exactly that core).
+constexpr auto kWorkerSpin = std::chrono::microseconds(300);
+constexpr auto kCallerSpin = std::chrono::microseconds(50);
+
 void chunk_bounds(int n, int chunks, int i, int* begin, int* end) {
   const int base = n / chunks, rem = n % chunks;
   *begin = i * base + std::min(i, rem);
   *end = *begin + base + (i < rem ? 1 : 0);
 }
+
+// Polls `ready` for about `budget`; true if it became true.
+template <class Ready>
+bool spin_until(const Ready& ready, std::chrono::microseconds budget) {
+  const auto deadline = std::chrono::steady_clock::now() + budget;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (ready()) return true;
+      EDGEKD_CPU_RELAX();
+    }
+    if (std::chrono::steady_clock::now() > deadline) return ready();
+  }
+}
+
 }  // namespace
 
 ThreadPool::ThreadPool(int num_threads) {
@@ -20,40 +51,38 @@ ThreadPool::ThreadPool(int num_threads) {
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
+    stop_.store(true, std::memory_order_release);
   }
   start_cv_.notify_all();
   for (auto& t : workers_) t.join();
 }
 
+void ThreadPool::run_chunk(int index) {
+  if (index >= job_chunks_) return;
+  int b, e;
+  chunk_bounds(job_n_, job_chunks_, index, &b, &e);
+  try {
+    if (b < e) (*job_)(b, e);
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!error_) error_ = std::current_exception();
+  }
+}
+
 void ThreadPool::worker_loop(int index) {
   long seen = 0;
   for (;;) {
-    const std::function<void(int, int)>* job;
-    int n, chunks;
-    {
+    auto has_work = [&] {
+      return stop_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen;
+    };
+    if (!spin_until(has_work, kWorkerSpin)) {
       std::unique_lock<std::mutex> lock(mu_);
-      start_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-      job = job_;
-      n = job_n_;
-      chunks = job_chunks_;
+      start_cv_.wait(lock, has_work);
     }
-    if (index < chunks) {
-      int b, e;
-      chunk_bounds(n, chunks, index, &b, &e);
-      try {
-        if (b < e) (*job)(b, e);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (!error_) error_ = std::current_exception();
-      }
-    }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (--pending_ == 0) done_cv_.notify_one();
-    }
+    if (stop_.load(std::memory_order_acquire)) return;
+    seen = generation_.load(std::memory_order_acquire);
+    run_chunk(index);
+    pending_.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
 
@@ -66,27 +95,23 @@ void ThreadPool::parallel_for(int n, const std::function<void(int, int)>& fn, in
     return;
   }
   {
+    // Under the mutex so that a worker between its predicate check and its sleep cannot miss the wake-up.
     std::lock_guard<std::mutex> lock(mu_);
     job_ = &fn;
     job_n_ = n;
     job_chunks_ = chunks;
-    pending_ = static_cast<int>(workers_.size());
     error_ = nullptr;
-    ++generation_;
+    pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_release);
   }
   start_cv_.notify_all();
-  int b, e;
-  chunk_bounds(n, chunks, 0, &b, &e);
-  std::exception_ptr mine;
-  try {
-    fn(b, e);
-  } catch (...) {
-    mine = std::current_exception();
+  run_chunk(0);
+  auto done = [&] { return pending_.load(std::memory_order_acquire) == 0; };
+  if (!spin_until(done, kCallerSpin)) {
+    while (!done()) std::this_thread::yield();
   }
-  std::unique_lock<std::mutex> lock(mu_);
-  done_cv_.wait(lock, [&] { return pending_ == 0; });
   job_ = nullptr;
-  if (mine) std::rethrow_exception(mine);
+  std::lock_guard<std::mutex> lock(mu_);
   if (error_) std::rethrow_exception(error_);
 }
 

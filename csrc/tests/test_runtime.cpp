@@ -147,6 +147,42 @@ TEST(planner_never_overlaps_live_tensors) {
   }
 }
 
+// Scales at the ends of the float range make s_in / s_out overflow (the fuzzer found a CONCATENATION that
+// cast NaN to int). Such a model must load with a clear error or run without undefined behaviour (this test
+// runs under UBSan in scripts/sanitize_tests.sh).
+TEST(extreme_scale_ratios_are_safe) {
+  auto loads_or_names = [](const TModel& model, const char* op) {
+    const auto bytes = write_model(model);
+    try {
+      auto m = load_on(bytes, "ref");
+      std::vector<int8_t> x(m->inputs()[0].bytes, 7);
+      run_once(*m, x);
+    } catch (const std::invalid_argument& e) {
+      EXPECT_TRUE(std::string(e.what()).find(op) != std::string::npos, "error should name " << op << ": " << e.what());
+    }
+  };
+  {
+    TModel m;
+    const int a = m.add_tensor(act("a", {1, 2, 2, 3}, 3e38f, 5));
+    const int b = m.add_tensor(act("b", {1, 2, 2, 3}, 1e-3f, 0));
+    const int o = m.add_tensor(act("o", {1, 2, 2, 6}, 1e-38f, 0));
+    m.ops.push_back({2, {a, b}, {o}, {scalar_i32(0, 3), scalar_u8(1, 0)}, 10});
+    m.inputs = {a, b};
+    m.outputs = {o};
+    loads_or_names(m, "CONCATENATION");
+  }
+  {
+    TModel m;
+    const int in = m.add_tensor(act("in", {1, 4, 4, 3}, 3e38f, 100));
+    const int axes = m.add_tensor(int32_const("axes", {2}, {1, 2}));
+    const int o = m.add_tensor(act("o", {1, 1, 1, 3}, 1e-38f, 0));
+    m.ops.push_back({40, {in, axes}, {o}, {scalar_u8(0, 1)}, 27});
+    m.inputs = {in};
+    m.outputs = {o};
+    loads_or_names(m, "MEAN");
+  }
+}
+
 TEST(wrong_input_size_is_an_error) {
   auto m = load_on(write_model(tiny_mobilenet(1)), "ref");
   std::vector<int8_t> small(3);
