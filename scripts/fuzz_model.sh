@@ -3,7 +3,9 @@
 #   scripts/fuzz_model.sh [seconds=60] [build-dir=build-fuzz]
 # The whole core is built with -fsanitize=fuzzer-no-link so coverage guides the fuzzer through the reader.
 # The seed corpus holds valid models: those in tests/data, and (when the Python package is importable) the
-# writer's one-op models and small networks. Crashes land in $BUILD/crashes and fail the script.
+# writer's one-op models and small networks, plus tests/data/fuzz (inputs that once crashed it). Crashes land
+# in $BUILD/crashes and fail the script. The seed is fixed (FUZZ_SEED, default 1) so a CI run replays a
+# prefix of what a longer local run with the same seed has already explored.
 set -euo pipefail
 SECONDS_TO_RUN="${1:-60}"
 BUILD="${2:-build-fuzz}"
@@ -19,6 +21,7 @@ cmake --build "$BUILD" -j"${JOBS:-2}" --target fuzz_model
 CORPUS="$BUILD/corpus"
 mkdir -p "$CORPUS" "$BUILD/crashes"
 cp tests/data/*.tflite "$CORPUS"/ 2>/dev/null || true
+cp tests/data/fuzz/* "$CORPUS"/ 2>/dev/null || true  # inputs that once crashed the fuzzer (regressions)
 python3 - "$CORPUS" <<'PY' || echo "fuzz_model.sh: Python seed models skipped (edgekd not importable)"
 import sys
 from pathlib import Path

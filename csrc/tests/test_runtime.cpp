@@ -181,6 +181,15 @@ TEST(extreme_scale_ratios_are_safe) {
     m.outputs = {o};
     loads_or_names(m, "MEAN");
   }
+  for (int code : {19, 21}) {  // RELU, RELU6: zero point + a multiplier beyond 2^31 (fuzzer)
+    TModel m;
+    const int in = m.add_tensor(act("in", {1, 4}, 3e38f, -128));
+    const int o = m.add_tensor(act("o", {1, 4}, 1e-38f, 127));
+    m.ops.push_back({code, {in}, {o}, {}, 0});
+    m.inputs = {in};
+    m.outputs = {o};
+    loads_or_names(m, code == 19 ? "RELU" : "RELU6");
+  }
 }
 
 TEST(wrong_input_size_is_an_error) {
