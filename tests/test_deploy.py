@@ -107,6 +107,32 @@ def test_arm_bundle_under_qemu_matches_host(device, isa, model_file, tmp_path, c
     np.testing.assert_array_equal(y_device, _host_output(model_file, x))
 
 
+@needs_cross
+@pytest.mark.slow
+@pytest.mark.parametrize("device,isa", [("rpi4", "neon"), ("rpi5", "neondot")])
+def test_arm_networks_under_qemu_equal_litert(device, isa, tmp_path, cache):
+    """Whole MobileNets on the aarch64 paths (cross-built edgekd-run under qemu with the board's CPU) give
+    LiteRT's builtin-kernel outputs bit for bit: inverted residuals, depthwise, ReLU6, residual ADD, MEAN,
+    FC (MobileNetV2) and hard-swish, squeeze-excite with a broadcast MUL (MobileNetV3-Small)."""
+    pytest.importorskip("ai_edge_litert")
+    from edgekd.testing import litert, models
+
+    prof = load_profile(device)
+    nets = {"mbv2": models.mobilenet_v2(alpha=0.35, input_size=48, num_classes=10, seed=5),
+            "mbv3": models.mobilenet_v3_small(alpha=0.35, input_size=48, num_classes=10, seed=6)}
+    for name, graph in nets.items():
+        model = tmp_path / f"{name}.tflite"
+        blob = write_tflite(graph)
+        model.write_bytes(blob)
+        deploy(model, device, out=tmp_path / f"bundle-{name}", log=lambda *_: None)
+        bundle = verify_bundle(tmp_path / f"bundle-{name}")
+        x = litert.random_inputs(graph, seed=11)[0]
+        np.save(tmp_path / "x.npy", x)
+        emulate_run(bundle, prof, tmp_path / "x.npy", tmp_path / "y.npy")
+        want = litert.run(blob, [x])[0]
+        np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), want, err_msg=f"{name} on {isa}")
+
+
 # --- a real sshd on 127.0.0.1 ------------------------------------------------------------------------
 
 def _free_port() -> int:
