@@ -318,6 +318,8 @@ TEST(simd_generic_variants_match_reference) {
       {dil_rect, "_generic_"},                      {shape(7, 9, 8, 3, 1, 2), "_generic_ref"},
       {shape(9, 7, 5, 3, 2, 3), "_generic_ref"},    {shape(6, 7, 16, 5, 1, 2, 2), "_generic_ref"},
       {shape(7, 9, 33, 3, 1, 1, 1, 3), "_3x3s1_"},  {shape(6, 7, 17, 5, 2, 1, 1, 2), "_5x5s2_"},
+      // More than 16 blocks of 16 channels: the x86 path sets up its output stage in chunks of 16 blocks.
+      {shape(5, 6, 277, 3, 1), "_3x3s1_"},          {shape(6, 5, 520, 5, 2), "_5x5s2_"},
   };
   int n = 0;
   for (const G& g : cases)
@@ -352,6 +354,24 @@ TEST(simd_requant_extremes_match_reference) {
   c.out.output_zero_point = 0;  // INT32_MAX + zp would wrap: keep the extremes visible in the output
   const std::string err = check_paths(c);
   EXPECT_TRUE(err.empty(), err);
+
+  // The same corners with zero points that make INT32_MAX + zp wrap, with channel counts whose tail block
+  // rounds half up (24, 40: c % 8 == 0) or partly half away (21, 45), and on interior pixels (5x7 input).
+  for (int channels : {24, 40, 21, 45, 16}) {
+    for (int32_t zp : {-128, 127, 5}) {
+      DwConvParams q = shape(5, 7, channels, 3, 1);
+      q.input_zero_point = 0;
+      Case e = make_case(q, Padding::kSame, rng, Stage::kTypical, zp);
+      std::fill(e.weights.begin(), e.weights.end(), 0);
+      for (int i = 0; i < q.in_c; ++i) {
+        e.bias[i] = biases[(i + channels) % 8];
+        e.out.multiplier[i] = mults[(i / 8 + zp) % 5 < 0 ? 0 : (i / 8 + zp) % 5];
+        e.out.shift[i] = shifts[(i / 3) % 5];
+      }
+      const std::string err2 = check_paths(e);
+      EXPECT_TRUE(err2.empty(), err2);
+    }
+  }
 }
 
 // The one place LiteRT's depthwise rounding differs by channel: an exact negative tie. acc = -6400,

@@ -1,5 +1,5 @@
-// Depthwise conv, AVX2 path: vpmaddwd on pairs of taps (dwconv_x86.inc), the shared row driver
-// (dwconv_driver.inc). Packing is in dwconv_pack.cpp (no ISA flags).
+// Depthwise conv, AVX2 path: vpmaddwd on pairs of taps with its own row loop (dwconv_x86.inc); the tail
+// guard and tap helpers come from the driver shared with NEON (dwconv_driver.inc). Packing: dwconv_pack.cpp.
 #include <immintrin.h>
 
 #include <cstddef>
@@ -24,6 +24,6 @@ void pack_avx2(const DwConvParams& params, const int8_t* w, const int32_t* bias,
 }  // namespace dwconv
 
 const DwConvKernel kDwConvAvx2{"dwconv_avx2", Isa::kAvx2, &dwconv::pack_avx2,
-                               &dwconv::run_simd<dwconv::PathX86>};
+                               &dwconv::run_x86};
 
 }  // namespace edgekd

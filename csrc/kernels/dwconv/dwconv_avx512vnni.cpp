@@ -25,6 +25,6 @@ void pack_avx512vnni(const DwConvParams& params, const int8_t* w, const int32_t*
 }  // namespace dwconv
 
 const DwConvKernel kDwConvAvx512Vnni{"dwconv_avx512vnni", Isa::kAvx512Vnni, &dwconv::pack_avx512vnni,
-                                     &dwconv::run_simd<dwconv::PathX86>};
+                                     &dwconv::run_x86};
 
 }  // namespace edgekd
