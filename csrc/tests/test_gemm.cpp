@@ -361,6 +361,54 @@ TEST(every_path_requant_extremes) {
   }
 }
 
+TEST(every_path_requant_over_all_shifts_and_extreme_accumulators) {
+  // The output stage alone, over many (accumulator, multiplier, shift) triples: k = 1 with W in {-1, 0, 1}
+  // makes each accumulator the bias plus at most one small row term, so the biases place accumulators
+  // anywhere in int32 (ends, powers of two, ties of the rounding shift). Every shift in [-31, 31] plus
+  // out-of-range right shifts (clamped to 31); multipliers at INT_MIN (with x = INT_MIN: saturation),
+  // INT_MAX, 2^30, negative, tiny and random; zero points at both ends; full and biting clamps. m = 1 runs
+  // the AVX2 single-row path, m = 5 the tile path with a row pair and an odd row; n = 16c + 8 ends on a
+  // half-width panel.
+  Gen g(7);
+  for (const Path& path : paths_under_test()) {
+    if (!path.runnable) continue;
+    for (int iter = 0; iter < 120; ++iter) {
+      const int m = iter % 2 ? 5 : 1, n = 16 * 4 + 8, k = 1;
+      Problem p = make_problem(g, m, n, k, iter);
+      p.a_zp = iter % 3 == 0 ? 0 : g.uniform(-128, 127);
+      for (int j = 0; j < n; ++j) p.w[j] = static_cast<int8_t>(j % 3 - 1);
+      p.has_bias = true;
+      for (int j = 0; j < n; ++j) {
+        const int shift = (iter * 7 + j) % 63 - 31;  // every shift in [-31, 31] across iterations
+        p.out.shift[j] = j % 29 == 0 ? -32 - g.uniform(0, 10) : shift;
+        const int32_t mults[] = {INT32_MIN, INT32_MAX, 1 << 30, g.uniform(1 << 30, INT32_MAX),
+                                 g.uniform(INT32_MIN, INT32_MAX), 0, 1, -1, -(1 << 30) - g.uniform(0, 99)};
+        p.out.multiplier[j] = mults[g.uniform(0, 8)];
+        const int e = g.uniform(0, 31);
+        const int32_t biases[] = {INT32_MIN, INT32_MAX, 0, 1, -1, 1 << 30, -(1 << 30),
+                                  static_cast<int32_t>((static_cast<uint32_t>(1) << e) + static_cast<uint32_t>(g.uniform(-2, 2))),
+                                  -(1 << (e < 31 ? e : 30)) + g.uniform(-2, 2), g.uniform(INT32_MIN, INT32_MAX),
+                                  g.uniform(-100000, 100000)};
+        p.bias[j] = biases[g.uniform(0, 10)];
+        if (j % 9 == 4) {  // W = 0 here: x = INT_MIN after the left shift, times INT_MIN
+          p.out.multiplier[j] = INT32_MIN;
+          p.bias[j] = static_cast<int32_t>(0x80000000u >> (p.out.shift[j] > 0 ? p.out.shift[j] : 0));
+        }
+      }
+      // Zero point 0 too: INT_MIN vs the saturated INT_MAX only shows there (any other one wraps both
+      // to the same end of int8).
+      const int32_t zps[] = {-128, 127, 0, g.uniform(-128, 127)};
+      p.out.output_zero_point = zps[iter % 4];
+      if (iter % 5 == 2) {
+        p.out.act_min = g.uniform(-128, 0);
+        p.out.act_max = g.uniform(p.out.act_min, 127);
+      }
+      std::string msg;
+      EXPECT_TRUE(check_one(*path.kernel, p, iter % 4 == 1, &msg), msg);
+    }
+  }
+}
+
 TEST(kernel_names_and_tiles) {
   for (const Path& path : paths_under_test()) {
     const GemmKernel& k = *path.kernel;

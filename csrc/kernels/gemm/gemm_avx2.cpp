@@ -4,8 +4,12 @@
 //   - W is stored as int8 (same memory as the model) and widened on load with vpmovsxbw;
 //   - a block of up to 4 rows of A is widened once into a small int16 buffer and broadcast by k-pair.
 // The activation zero point is folded into the bias at pack time. Requantization is exact (see
-// gemm_requant_avx2.h). Cache blocking: panels are processed in groups whose weights fit in L2 while all
-// rows of A stream past them.
+// gemm_requant_avx2.h); its per-column constants are built once per panel group, not per tile, and two
+// rows (or four rows of a half-width panel) are packed to int8 together. A last panel with at most 8 real
+// columns (N = 8 projections in MobileNets) runs at half width. Cache blocking: panels are processed in
+// groups whose weights fit in L2 while all rows of A stream past them.
+// Measured and dropped (Zen 3): W pre-widened to int16 once per panel group for M > 4, which takes the two
+// vpmovsxbw per k-pair out of the loop, was no faster than widening on load (twice the bytes read).
 #include <immintrin.h>
 
 #include <cstring>
@@ -21,7 +25,8 @@ namespace {
 constexpr int kMr = 4;
 constexpr int kNr = 16;
 constexpr int kKcMax = 2048;               // k per widened A chunk (4 x 2048 int16 = 16 KiB of stack)
-constexpr size_t kL2PanelBytes = 128 * 1024;  // weights of one group of panels kept hot in L2
+constexpr size_t kL2PanelBytes = 128 * 1024;  // weights of one group of panels (as read) kept hot in L2
+constexpr int kMaxGroupPanels = 32;           // bounds the per-group output-stage constants (~20 KiB)
 
 void pack_avx2(const int8_t* w, const int32_t* bias, int n, int k, int32_t a_zero_point, PackedGemm* out) {
   out->isa = Isa::kAvx2;
@@ -82,89 +87,183 @@ inline __m256i bcast_pair(const int16_t* p) {
   return _mm256_set1_epi32(v);
 }
 
+// acc + madd(a, w). The add is written as asm with the accumulator tied in place: with the intrinsic,
+// GCC 12 computed each sum into a temporary and copied it back (8 vmovdqa per 8 vpmaddwd in the 4x16
+// tile, on the ports vpmaddwd and vpaddd need). Same instruction, same semantics as _mm256_add_epi32.
+inline __m256i madd_acc(__m256i acc, __m256i a, __m256i w) {
+  const __m256i prod = _mm256_madd_epi16(a, w);
+  __asm__("vpaddd %1, %0, %0" : "+x"(acc) : "x"(prod));
+  return acc;
+}
+
+// 16 packed int8 weights (8 columns x one k-pair) widened to int16.
+inline __m256i load_w16(const int8_t* p) {
+  return _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+// The output-stage constants of one 16-column panel (columns past n get multiplier 0 and shift 0).
+struct RequantPanel {
+  RequantCols8 q[2];
+  bool general;  // some column needs requant8's left shift or INT_MIN patch
+};
+
+// Fills *rp in place (returning the 640-byte struct by value compiled to a rep movs per panel, and
+// zero-initialized padding arrays to a rep stos: together they cost more than the arithmetic).
+inline void requant_panel(const OutputStage& os, int col0, int cols, RequantPanel* rp) {
+  const int32_t* mult = os.multiplier.data() + col0;
+  const int32_t* shift = os.shift.data() + col0;
+  int32_t mult_pad[kNr], shift_pad[kNr];
+  if (cols < kNr) {
+    for (int j = 0; j < kNr; ++j) {
+      mult_pad[j] = j < cols ? mult[j] : 0;
+      shift_pad[j] = j < cols ? shift[j] : 0;
+    }
+    mult = mult_pad;
+    shift = shift_pad;
+  }
+  rp->q[0] = requant_cols8(mult, shift, os.output_zero_point);
+  rp->q[1] = requant_cols8(mult + 8, shift + 8, os.output_zero_point);
+  rp->general = rp->q[0].any_left || rp->q[0].any_sat || rp->q[1].any_left || rp->q[1].any_sat;
+}
+
+// Everything a tile needs besides its panel and rows.
+struct TileArgs {
+  const PackedGemm* p;
+  const int8_t* a;    // first row of this row block
+  size_t lda;
+  int16_t* abuf;      // widened rows, astride apart
+  int astride;
+  bool one_chunk;     // k <= kKcMax: abuf already holds the whole rows
+  RequantClamp clamp;
+};
+
+// Requantizes and stores an MR x (8 * NV) tile. kGeneral: some column shifts left or has an INT_MIN
+// multiplier (see requant8); otherwise those steps are left out.
+template <int MR, int NV, bool kGeneral>
+inline void store_tile(const __m256i (&acc)[MR][NV], const RequantPanel& rq, const RequantClamp& clamp,
+                       int8_t* c, size_t ldc, int cols) {
+  if constexpr (NV == 2) {
+    // Rows in pairs through one 32-byte pack; an odd last row on its own.
+#pragma GCC unroll 2
+    for (int r = 0; r + 1 < MR; r += 2) {
+      const __m256i v = clamp_s8x32(
+          pack32_s32_to_s8(requant8<kGeneral>(acc[r][0], rq.q[0]), requant8<kGeneral>(acc[r][1], rq.q[1]),
+                           requant8<kGeneral>(acc[r + 1][0], rq.q[0]), requant8<kGeneral>(acc[r + 1][1], rq.q[1])),
+          clamp);
+      store_s8(c + r * ldc, _mm256_castsi256_si128(v), cols);
+      store_s8(c + (r + 1) * ldc, _mm256_extracti128_si256(v, 1), cols);
+    }
+    if constexpr (MR % 2 == 1) {
+      const __m128i v = pack16_s32_to_s8(requant8<kGeneral>(acc[MR - 1][0], rq.q[0]),
+                                         requant8<kGeneral>(acc[MR - 1][1], rq.q[1]));
+      store_s8(c + (MR - 1) * ldc, clamp_s8(v, clamp), cols);
+    }
+  } else {
+    // Up to 4 rows of 8 columns through one pack (missing rows repeat row 0 and are not stored).
+    __m256i v[4];
+    for (int r = 0; r < 4; ++r) v[r] = requant8<kGeneral>(acc[r < MR ? r : 0][0], rq.q[0]);
+    const __m256i b = clamp_s8x32(pack32_s32_to_s8(v[0], v[1], v[2], v[3]), clamp);
+    const __m128i lo = _mm256_castsi256_si128(b), hi = _mm256_extracti128_si256(b, 1);
+    store_s8x8(c, lo, cols);
+    if (MR > 1) store_s8x8(c + ldc, _mm_unpackhi_epi64(lo, lo), cols);
+    if (MR > 2) store_s8x8(c + 2 * ldc, hi, cols);
+    if (MR > 3) store_s8x8(c + 3 * ldc, _mm_unpackhi_epi64(hi, hi), cols);
+  }
+}
+
+// One MR x (8 * NV) tile of one panel: accumulate over k, requantize, store. NV = 1 serves a last panel
+// with at most 8 real columns (N = 8 projections in MobileNets) at half the work.
+template <int MR, int NV>
+inline void run_tile(const TileArgs& t, const int8_t* w, const int32_t* bias,
+                     const RequantPanel& rq, int8_t* c, size_t ldc, int cols) {
+  const int k = t.p->k;
+  __m256i acc[MR][NV];
+  for (int v = 0; v < NV; ++v) {
+    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + 8 * v));
+    for (int r = 0; r < MR; ++r) acc[r][v] = b;
+  }
+  for (int k0 = 0; k0 < k; k0 += kKcMax) {
+    const int kc = k - k0 < kKcMax ? k - k0 : kKcMax;
+    if (!t.one_chunk) {
+      for (int r = 0; r < MR; ++r) widen_row(t.a + r * t.lda + k0, kc, t.abuf + r * t.astride);
+    }
+    const int8_t* wk = w + static_cast<size_t>(k0) * kNr;
+    const int16_t* ak = t.abuf;
+    const int kp_end = (kc + 1) / 2;
+#pragma GCC unroll 2
+    for (int kp = 0; kp < kp_end; ++kp) {
+      __m256i wv[NV];
+      for (int v = 0; v < NV; ++v) wv[v] = load_w16(wk + 16 * v);
+      wk += 2 * kNr;
+#pragma GCC unroll 4
+      for (int r = 0; r < MR; ++r) {
+        const __m256i av = bcast_pair(ak + r * t.astride + 2 * kp);
+        for (int v = 0; v < NV; ++v) acc[r][v] = madd_acc(acc[r][v], av, wv[v]);
+      }
+    }
+  }
+  if (rq.general) {
+    store_tile<MR, NV, true>(acc, rq, t.clamp, c, ldc, cols);
+  } else {
+    store_tile<MR, NV, false>(acc, rq, t.clamp, c, ldc, cols);
+  }
+}
+
+// MR rows of A against the panels [panel_begin, panel_end) whose weights start at `w` (panel_bytes
+// apart) and whose output-stage constants are rq[0 ..].
 template <int MR>
 void run_rows(const PackedGemm& p, const int8_t* a, size_t lda, int8_t* c, size_t ldc, int panel_begin,
-              int panel_end, int n_end, int16_t* abuf) {
+              int panel_end, int n_end, const int8_t* w, size_t panel_bytes,
+              const RequantPanel* rq, const RequantClamp& clamp, int16_t* abuf) {
   const int k = p.k;
   const int kpairs = (k + 1) / 2;
-  const size_t panel_bytes = static_cast<size_t>(kpairs) * 2 * kNr;
-  const bool one_chunk = k <= kKcMax;
+  TileArgs t;
+  t.p = &p;
+  t.a = a;
+  t.lda = lda;
+  t.abuf = abuf;
+  t.one_chunk = k <= kKcMax;
   // Row stride of the widened rows: just enough for this k (plus one line, so rows do not sit 4 KiB apart).
-  const int astride = one_chunk ? (kpairs * 2 + 15) / 16 * 16 + 32 : kKcMax;
-  if (one_chunk) {
-    for (int r = 0; r < MR; ++r) widen_row(a + r * lda, k, abuf + r * astride);
+  t.astride = t.one_chunk ? (kpairs * 2 + 15) / 16 * 16 + 32 : kKcMax;
+  t.clamp = clamp;
+  if (t.one_chunk) {
+    for (int r = 0; r < MR; ++r) widen_row(a + r * lda, k, abuf + r * t.astride);
   }
-  const RequantRow rr = requant_row(p.out.output_zero_point, p.out.act_min, p.out.act_max);
   for (int panel = panel_begin; panel < panel_end; ++panel) {
     const int col0 = panel * kNr;
     const int cols = n_end - col0 < kNr ? n_end - col0 : kNr;
-    const int8_t* w = p.weights.as<int8_t>() + panel * panel_bytes;
-    // The accumulators are plain locals of this function (never passed by reference) so that they stay
-    // in registers.
-    __m256i acc[MR][2];
-    const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.bias.data() + col0));
-    const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.bias.data() + col0 + 8));
-    for (int r = 0; r < MR; ++r) {
-      acc[r][0] = b0;
-      acc[r][1] = b1;
+    const int8_t* wp = w + (panel - panel_begin) * panel_bytes;
+    const RequantPanel& q = rq[panel - panel_begin];
+    if (cols <= 8) {
+      run_tile<MR, 1>(t, wp, p.bias.data() + col0, q, c + col0, ldc, cols);
+    } else {
+      run_tile<MR, 2>(t, wp, p.bias.data() + col0, q, c + col0, ldc, cols);
     }
-    for (int k0 = 0; k0 < k; k0 += kKcMax) {
-      const int kc = k - k0 < kKcMax ? k - k0 : kKcMax;
-      if (!one_chunk) {
-        for (int r = 0; r < MR; ++r) widen_row(a + r * lda + k0, kc, abuf + r * astride);
-      }
-      const int8_t* wk = w + static_cast<size_t>(k0) * kNr;
-      const int kp_end = (kc + 1) / 2;
-      for (int kp = 0; kp < kp_end; ++kp) {
-        const __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wk)));
-        const __m256i w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wk + 16)));
-        wk += 2 * kNr;
-#pragma GCC unroll 4
-        for (int r = 0; r < MR; ++r) {
-          const __m256i av = bcast_pair(abuf + r * astride + 2 * kp);
-          acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(av, w0));
-          acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(av, w1));
-        }
-      }
-    }
-    // Output stage for these columns (padded locally for a partial panel: the stage holds exactly n).
-    const int32_t* mult = p.out.multiplier.data() + col0;
-    const int32_t* shift = p.out.shift.data() + col0;
-    int32_t mult_pad[kNr] = {0}, shift_pad[kNr] = {0};
-    if (cols < kNr) {
-      for (int j = 0; j < cols; ++j) {
-        mult_pad[j] = mult[j];
-        shift_pad[j] = shift[j];
-      }
-      mult = mult_pad;
-      shift = shift_pad;
-    }
-    const RequantCols8 q0 = requant_cols8(mult, shift);
-    const RequantCols8 q1 = requant_cols8(mult + 8, shift + 8);
-    for (int r = 0; r < MR; ++r) {
-      const __m128i v = pack16_s32_to_s8(requant8(acc[r][0], q0, rr), requant8(acc[r][1], q1, rr));
-      store_s8(c + r * ldc + col0, v, cols);
+  }
+}
+
+void run_row_blocks(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c, size_t ldc, int pb,
+                    int pe, int n_end, const int8_t* w, size_t panel_bytes,
+                    const RequantPanel* rq, const RequantClamp& clamp, int16_t* abuf) {
+  for (int m0 = 0; m0 < m; m0 += kMr) {
+    const int8_t* arows = a + m0 * lda;
+    int8_t* crows = c + m0 * ldc;
+    switch (m - m0 < kMr ? m - m0 : kMr) {
+      case 1: run_rows<1>(p, arows, lda, crows, ldc, pb, pe, n_end, w, panel_bytes, rq, clamp, abuf); break;
+      case 2: run_rows<2>(p, arows, lda, crows, ldc, pb, pe, n_end, w, panel_bytes, rq, clamp, abuf); break;
+      case 3: run_rows<3>(p, arows, lda, crows, ldc, pb, pe, n_end, w, panel_bytes, rq, clamp, abuf); break;
+      default: run_rows<4>(p, arows, lda, crows, ldc, pb, pe, n_end, w, panel_bytes, rq, clamp, abuf); break;
     }
   }
 }
 
 // Requantizes one row of one panel (16 columns, `cols` of them real) and stores it at c + col0.
 inline void requant_store_panel(const PackedGemm& p, int col0, int cols, __m256i acc0, __m256i acc1,
-                                const RequantRow& rr, int8_t* c) {
-  const int32_t* mult = p.out.multiplier.data() + col0;
-  const int32_t* shift = p.out.shift.data() + col0;
-  int32_t mult_pad[kNr] = {0}, shift_pad[kNr] = {0};
-  if (cols < kNr) {
-    for (int j = 0; j < cols; ++j) {
-      mult_pad[j] = mult[j];
-      shift_pad[j] = shift[j];
-    }
-    mult = mult_pad;
-    shift = shift_pad;
-  }
-  const __m128i v = pack16_s32_to_s8(requant8(acc0, requant_cols8(mult, shift), rr),
-                                     requant8(acc1, requant_cols8(mult + 8, shift + 8), rr));
-  store_s8(c + col0, v, cols);
+                                const RequantClamp& clamp, int8_t* c) {
+  RequantPanel q;
+  requant_panel(p.out, col0, cols, &q);
+  const __m128i v = pack16_s32_to_s8(requant8<true>(acc0, q.q[0]), requant8<true>(acc1, q.q[1]));
+  store_s8(c + col0, clamp_s8(v, clamp), cols);
 }
 
 // M == 1 (fully connected at batch 1): every weight is used once, so the 4-row tile would run at a quarter
@@ -173,7 +272,7 @@ inline void requant_store_panel(const PackedGemm& p, int col0, int cols, __m256i
 // the row unsigned and splitting it into nibbles so that vpmaddubsw is exact and the weights need no
 // widening; on Zen 3 it ran 1.4x slower than this.)
 template <int P>
-void gemv_panels(const PackedGemm& p, const int16_t* a16, int panel, int n_end, const RequantRow& rr,
+void gemv_panels(const PackedGemm& p, const int16_t* a16, int panel, int n_end, const RequantClamp& clamp,
                  int8_t* c) {
   const int kpairs = (p.k + 1) / 2;
   const size_t panel_bytes = static_cast<size_t>(kpairs) * 2 * kNr;
@@ -190,16 +289,14 @@ void gemv_panels(const PackedGemm& p, const int16_t* a16, int panel, int n_end, 
 #pragma GCC unroll 8
     for (int q = 0; q < P; ++q) {
       const int8_t* wq = wk + q * panel_bytes;
-      const __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wq)));
-      const __m256i w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wq + 16)));
-      acc[q][0] = _mm256_add_epi32(acc[q][0], _mm256_madd_epi16(av, w0));
-      acc[q][1] = _mm256_add_epi32(acc[q][1], _mm256_madd_epi16(av, w1));
+      acc[q][0] = madd_acc(acc[q][0], av, load_w16(wq));
+      acc[q][1] = madd_acc(acc[q][1], av, load_w16(wq + 16));
     }
   }
   for (int q = 0; q < P; ++q) {
     const int col0 = (panel + q) * kNr;
     const int cols = n_end - col0 < kNr ? n_end - col0 : kNr;
-    requant_store_panel(p, col0, cols, acc[q][0], acc[q][1], rr, c);
+    requant_store_panel(p, col0, cols, acc[q][0], acc[q][1], clamp, c);
   }
 }
 
@@ -207,15 +304,15 @@ constexpr int kGemvPanels = 4;
 
 // Columns [n_begin, n_end) of one row; a16 holds the widened row (k rounded up to even, zero-padded).
 void run_gemv(const PackedGemm& p, const int16_t* a16, int8_t* c, int n_begin, int n_end) {
-  const RequantRow rr = requant_row(p.out.output_zero_point, p.out.act_min, p.out.act_max);
+  const RequantClamp clamp = requant_clamp(p.out.act_min, p.out.act_max);
   int panel = n_begin / kNr;
   const int last_panel = (n_end + kNr - 1) / kNr;
   for (; panel + kGemvPanels <= last_panel; panel += kGemvPanels)
-    gemv_panels<kGemvPanels>(p, a16, panel, n_end, rr, c);
+    gemv_panels<kGemvPanels>(p, a16, panel, n_end, clamp, c);
   switch (last_panel - panel) {
-    case 3: gemv_panels<3>(p, a16, panel, n_end, rr, c); break;
-    case 2: gemv_panels<2>(p, a16, panel, n_end, rr, c); break;
-    case 1: gemv_panels<1>(p, a16, panel, n_end, rr, c); break;
+    case 3: gemv_panels<3>(p, a16, panel, n_end, clamp, c); break;
+    case 2: gemv_panels<2>(p, a16, panel, n_end, clamp, c); break;
+    case 1: gemv_panels<1>(p, a16, panel, n_end, clamp, c); break;
     default: break;
   }
 }
@@ -234,20 +331,19 @@ void run_avx2(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c
   const size_t panel_bytes = static_cast<size_t>(kpairs) * 2 * kNr;
   int group = static_cast<int>(kL2PanelBytes / (panel_bytes ? panel_bytes : 1));
   if (group < 1) group = 1;
+  if (group > kMaxGroupPanels) group = kMaxGroupPanels;
+  const RequantClamp clamp = requant_clamp(p.out.act_min, p.out.act_max);
+  RequantPanel rq[kMaxGroupPanels];
   const int first_panel = n_begin / kNr;
   const int last_panel = (n_end + kNr - 1) / kNr;
   for (int pb = first_panel; pb < last_panel; pb += group) {
     const int pe = pb + group < last_panel ? pb + group : last_panel;
-    for (int m0 = 0; m0 < m; m0 += kMr) {
-      const int8_t* arows = a + m0 * lda;
-      int8_t* crows = c + m0 * ldc;
-      switch (m - m0 < kMr ? m - m0 : kMr) {
-        case 1: run_rows<1>(p, arows, lda, crows, ldc, pb, pe, n_end, abuf); break;
-        case 2: run_rows<2>(p, arows, lda, crows, ldc, pb, pe, n_end, abuf); break;
-        case 3: run_rows<3>(p, arows, lda, crows, ldc, pb, pe, n_end, abuf); break;
-        default: run_rows<4>(p, arows, lda, crows, ldc, pb, pe, n_end, abuf); break;
-      }
+    for (int panel = pb; panel < pe; ++panel) {
+      const int col0 = panel * kNr;
+      requant_panel(p.out, col0, n_end - col0 < kNr ? n_end - col0 : kNr, &rq[panel - pb]);
     }
+    run_row_blocks(p, m, a, lda, c, ldc, pb, pe, n_end, p.weights.as<int8_t>() + pb * panel_bytes,
+                   panel_bytes, rq, clamp, abuf);
   }
 }
 

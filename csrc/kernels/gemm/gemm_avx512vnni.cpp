@@ -59,10 +59,10 @@ struct VnniOps {
   }
   static void requant_store(Acc acc, const int32_t* mult, const int32_t* shift, const OutputStage& os,
                             int8_t* c, int count) {
-    const RequantRow rr = requant_row(os.output_zero_point, os.act_min, os.act_max);
-    const __m256i lo = requant8(_mm512_castsi512_si256(acc), requant_cols8(mult, shift), rr);
-    const __m256i hi = requant8(_mm512_extracti64x4_epi64(acc, 1), requant_cols8(mult + 8, shift + 8), rr);
-    store_s8(c, pack16_s32_to_s8(lo, hi), count);
+    const int32_t zp = os.output_zero_point;
+    const __m256i lo = requant8(_mm512_castsi512_si256(acc), requant_cols8(mult, shift, zp));
+    const __m256i hi = requant8(_mm512_extracti64x4_epi64(acc, 1), requant_cols8(mult + 8, shift + 8, zp));
+    store_s8(c, clamp_s8(pack16_s32_to_s8(lo, hi), requant_clamp(os.act_min, os.act_max)), count);
   }
 };
 
