@@ -3,6 +3,7 @@
 // interpreter fills once the arena is planned.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -116,7 +117,16 @@ std::unique_ptr<Op> build_dequantize(BuildContext& ctx);
 
 // Ops with fewer multiply-accumulates than this run on the calling thread only: waking workers costs more
 // than it saves on such small ops (results are identical either way).
-constexpr int64_t kMinParallelMacs = int64_t(1) << 17;
+constexpr int64_t kMinParallelMacs = int64_t(1) << 14;
+
+// Elementwise ops with fewer elements than this run on the calling thread only.
+constexpr int64_t kMinParallelElements = int64_t(1) << 14;
+
+// fn(begin, end) over [0, n) on the pool, in chunks that start at multiples of `align` (so a kernel that
+// treats the last n % align elements differently, as LiteRT's NEON blocks do, sees the same tail in the
+// last chunk and whole blocks elsewhere); on the calling thread when n < min_n or there is no pool.
+void parallel_elements(const RunContext& ctx, int64_t n, int64_t align, const std::function<void(int64_t, int64_t)>& fn,
+                       int64_t min_n = kMinParallelElements);
 
 // TFLite's SAME / VALID output size and leading padding (ComputePaddingHeightWidth).
 struct PaddedDim {

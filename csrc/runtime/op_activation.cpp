@@ -11,7 +11,11 @@ class LutOp : public Op {
   size_t n = 0;
   std::string kernel_name;
   void run(const RunContext& ctx) const override {
-    ops::lut_s8(p, ctx.as<const int8_t>(inputs[0]), ctx.as<int8_t>(outputs[0]), n);
+    const int8_t* x = ctx.as<const int8_t>(inputs[0]);
+    int8_t* y = ctx.as<int8_t>(outputs[0]);
+    parallel_elements(ctx, static_cast<int64_t>(n), p.block > 0 ? p.block : 64, [&](int64_t b, int64_t e) {
+      ops::lut_s8(p, x + b, y + b, static_cast<size_t>(e - b));
+    });
   }
   std::string family() const override { return "activation"; }
   std::string kernel() const override { return kernel_name; }

@@ -5,27 +5,54 @@
 namespace edgekd {
 namespace {
 
-class AddOp : public Op {
+// ADD / MUL. Threads split the output where the split keeps LiteRT's per-element code paths (see
+// ops::detail::neon_runs): equal shapes split into chunks of whole 16-element blocks (the tail stays last);
+// a per-channel operand [1,1,1,C] (C > 1, e.g. squeeze-excite) against [1,H,W,C] splits into rows, as its
+// runs are C long. Other broadcasts run on one thread.
+template <class Params, void (*Kernel)(const Params&, const ops::Shape4&, const int8_t*, const ops::Shape4&,
+                                       const int8_t*, int8_t*)>
+class BinaryOp : public Op {
  public:
-  ops::AddParams p;
+  Params p;
   ops::Shape4 s1, s2;
+  const char* kernel_name = "";
   void run(const RunContext& ctx) const override {
-    ops::add_s8(p, s1, ctx.as<const int8_t>(inputs[0]), s2, ctx.as<const int8_t>(inputs[1]), ctx.as<int8_t>(outputs[0]));
+    const int8_t* a = ctx.as<const int8_t>(inputs[0]);
+    const int8_t* b = ctx.as<const int8_t>(inputs[1]);
+    int8_t* out = ctx.as<int8_t>(outputs[0]);
+    if (s1 == s2) {
+      parallel_elements(ctx, s1.size(), 16, [&](int64_t lo, int64_t hi) {
+        const ops::Shape4 flat{1, 1, 1, static_cast<int>(hi - lo)};
+        Kernel(p, flat, a + lo, flat, b + lo, out + lo);
+      });
+      return;
+    }
+    const bool gate2 = per_channel(s2, s1), gate1 = per_channel(s1, s2);
+    if (gate1 || gate2) {
+      const ops::Shape4& full = gate2 ? s1 : s2;
+      const int64_t row = int64_t(full.w) * full.c;
+      parallel_elements(ctx, full.h, 1, [&](int64_t lo, int64_t hi) {
+        const ops::Shape4 part{1, static_cast<int>(hi - lo), full.w, full.c};
+        if (gate2) Kernel(p, part, a + lo * row, s2, b, out + lo * row);
+        else Kernel(p, s1, a, part, b + lo * row, out + lo * row);
+      }, /*min_n=*/2);
+      return;
+    }
+    Kernel(p, s1, a, s2, b, out);
   }
   std::string family() const override { return "eltwise"; }
-  std::string kernel() const override { return "add_s8"; }
+  std::string kernel() const override { return kernel_name; }
+
+ private:
+  // g is [1,1,1,C] with C > 1 and x is [1,H,W,C] with enough elements to be worth splitting.
+  static bool per_channel(const ops::Shape4& g, const ops::Shape4& x) {
+    return g.n == 1 && g.h == 1 && g.w == 1 && g.c > 1 && x.n == 1 && x.c == g.c && x.h > 1 &&
+           x.size() >= kMinParallelElements;
+  }
 };
 
-class MulOp : public Op {
- public:
-  ops::MulParams p;
-  ops::Shape4 s1, s2;
-  void run(const RunContext& ctx) const override {
-    ops::mul_s8(p, s1, ctx.as<const int8_t>(inputs[0]), s2, ctx.as<const int8_t>(inputs[1]), ctx.as<int8_t>(outputs[0]));
-  }
-  std::string family() const override { return "eltwise"; }
-  std::string kernel() const override { return "mul_s8"; }
-};
+using AddOp = BinaryOp<ops::AddParams, &ops::add_s8>;
+using MulOp = BinaryOp<ops::MulParams, &ops::mul_s8>;
 
 // Checks types and the broadcast output shape; returns the NHWC views of both inputs.
 void check_binary(BuildContext& ctx, ops::Shape4* s1, ops::Shape4* s2) {
@@ -55,6 +82,7 @@ void check_binary(BuildContext& ctx, ops::Shape4* s1, ops::Shape4* s2) {
 
 std::unique_ptr<Op> build_add(BuildContext& ctx) {
   auto op = std::make_unique<AddOp>();
+  op->kernel_name = "add_s8";
   check_binary(ctx, &op->s1, &op->s2);
   const RtTensor &a = ctx.tensor(ctx.input(0)), &b = ctx.tensor(ctx.input(1)), &o = ctx.tensor(ctx.output(0));
   op->p = ops::prepare_add(a.scale, a.zero_point, b.scale, b.zero_point, o.scale, o.zero_point,
@@ -66,6 +94,7 @@ std::unique_ptr<Op> build_add(BuildContext& ctx) {
 
 std::unique_ptr<Op> build_mul(BuildContext& ctx) {
   auto op = std::make_unique<MulOp>();
+  op->kernel_name = "mul_s8";
   check_binary(ctx, &op->s1, &op->s2);
   const RtTensor &a = ctx.tensor(ctx.input(0)), &b = ctx.tensor(ctx.input(1)), &o = ctx.tensor(ctx.output(0));
   op->p = ops::prepare_mul(a.scale, a.zero_point, b.scale, b.zero_point, o.scale, o.zero_point,

@@ -87,6 +87,46 @@ TEST(every_path_equals_ref) {
   }
 }
 
+// Elementwise ops split across threads (equal shapes in whole 16-element blocks, squeeze-excite gates by
+// rows) must give the bytes one thread gives, on every path: HARD_SWISH, MUL by a [1,1,1,C] gate on either
+// side, same-shape ADD, with C = 40 and 23x23 pixels so the tail is not a whole block.
+TEST(split_elementwise_ops_equal_one_thread) {
+  Rng r(21);
+  TModel m;
+  const int in = m.add_tensor(act("in", {1, 23, 23, 40}, 0.05f, 3));
+  const int gate = m.add_tensor(act("gate", {1, 1, 1, 40}, 1.0f / 256, -128));
+  const int h = m.add_tensor(act("hswish", {1, 23, 23, 40}, 0.04f, -20));
+  m.ops.push_back({117, {in}, {h}, {}, 0});
+  const int g1 = m.add_tensor(act("gated", {1, 23, 23, 40}, 0.03f, -5));
+  m.ops.push_back({18, {h, gate}, {g1}, {scalar_u8(0, 0)}, 21});
+  const int g2 = m.add_tensor(act("gated2", {1, 23, 23, 40}, 0.02f, 7));
+  m.ops.push_back({18, {gate, g1}, {g2}, {scalar_u8(0, 1)}, 21});
+  const int out = m.add_tensor(act("sum", {1, 23, 23, 40}, 0.06f, -2));
+  m.ops.push_back({0, {g2, h}, {out}, {scalar_u8(0, 0)}, 11});
+  m.inputs = {in, gate};
+  m.outputs = {out};
+  const auto bytes = write_model(m);
+  auto run2 = [&](edgekd::Model& model, const std::vector<int8_t>& x, const std::vector<int8_t>& g) {
+    model.set_input(0, x.data(), x.size());
+    model.set_input(1, g.data(), g.size());
+    model.run();
+    std::vector<int8_t> y(model.outputs()[0].bytes);
+    model.get_output(0, y.data(), y.size());
+    return y;
+  };
+  std::vector<int8_t> x(23 * 23 * 40), g(40);
+  for (auto& v : x) v = static_cast<int8_t>(r.i(-128, 127));
+  for (auto& v : g) v = static_cast<int8_t>(r.i(-128, 127));
+  auto ref = load_on(bytes, "ref");
+  const auto want = run2(*ref, x, g);
+  for (edgekd::Isa isa : available()) {
+    for (int threads : {1, 2, 3}) {
+      auto model = load_on(bytes, edgekd::isa_name(isa), threads);
+      EXPECT_TRUE(run2(*model, x, g) == want, edgekd::isa_name(isa) << " threads " << threads << " differs from ref");
+    }
+  }
+}
+
 TEST(softmax_output_is_a_distribution) {
   auto m = load_on(write_model(tiny_mobilenet(3)), "ref");
   const auto y = run_once(*m, random_input(*m, 1));
