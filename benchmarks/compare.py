@@ -1,14 +1,18 @@
 """The README's comparison table: edgekd vs LiteRT (default XNNPACK delegate) vs ONNX Runtime int8 (QDQ from
 its own quantize_static) vs PyTorch fp32 on the same networks, batch 1, at 1 and 2 threads, in one run.
 
-    python benchmarks/compare.py [--runs 200] [--min-seconds 2] [--threads 1,2] [--markdown out.md]
+    python benchmarks/compare.py [--runs 200] [--min-seconds 2] [--threads 1,2] [--rounds 3] [--markdown out.md]
 
-Each backend runs in its own process (edgekd.bench), so load time and peak RSS are its own."""
+Each backend runs in its own process (edgekd.bench), so load time and peak RSS are its own. The machines are
+shared and noisy, so every (network, threads) cell is measured in --rounds rounds, the backends' order
+reversed every other round; the table gives each backend's median p50 over the rounds and the median of
+the per-round edgekd / LiteRT ratios (each ratio from two processes run back to back)."""
 from __future__ import annotations
 
 import argparse
 import datetime
 import json
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -43,12 +47,17 @@ def prepare(workdir: Path, names: list[str]) -> dict[str, dict]:
     return files
 
 
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=100)
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--min-seconds", type=float, default=1.0)
     ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--networks", default=",".join(NETWORKS), help="comma-separated subset")
     ap.add_argument("--json", type=Path)
     ap.add_argument("--markdown", type=Path)
@@ -65,24 +74,29 @@ def main() -> int:
         files = prepare(Path(d), names)
         for name in names:
             for threads in [int(t) for t in args.threads.split(",")]:
-                rep = run_bench(BenchConfig(files[name]["tflite"], BACKENDS, threads, args.warmup, args.runs,
-                                            args.min_seconds, onnx=files[name]["onnx"],
-                                            torch=files[name]["torch"], energy=False))
-                raw.append(rep.as_dict())
-                by = {r.backend: r for r in rep.results}
-                p50 = {b: (by[b].latency.p50_ms if b in by and by[b].latency else None) for b in BACKENDS}
-                ratio = (p50["edgekd"] / p50["litert"]) if p50["edgekd"] and p50["litert"] else None
-                ek = by.get("edgekd")
+                rounds = []
+                for r in range(max(1, args.rounds)):
+                    order = BACKENDS if r % 2 == 0 else BACKENDS[::-1]
+                    rep = run_bench(BenchConfig(files[name]["tflite"], order, threads, args.warmup, args.runs,
+                                                args.min_seconds, onnx=files[name]["onnx"],
+                                                torch=files[name]["torch"], energy=False))
+                    raw.append(rep.as_dict())
+                    rounds.append({x.backend: x for x in rep.results})
+                    for x in rep.results:
+                        if x.skipped and r == 0:
+                            print(f"  skipped: {x.skipped}", file=sys.stderr)
+                p50 = {b: _median([by[b].latency.p50_ms for by in rounds if b in by and by[b].latency])
+                       for b in BACKENDS}
+                ratio = _median([by["edgekd"].latency.p50_ms / by["litert"].latency.p50_ms for by in rounds
+                                 if all(b in by and by[b].latency for b in ("edgekd", "litert"))])
+                ek = rounds[0].get("edgekd")
                 rows.append((name, threads, p50, ratio, ek))
                 print(f"{name}, {threads}T: " + ", ".join(f"{b} {v:.3f} ms" for b, v in p50.items() if v)
                       + (f", edgekd/LiteRT {ratio:.2f}" if ratio else ""), file=sys.stderr)
-                for r in rep.results:
-                    if r.skipped:
-                        print(f"  skipped: {r.skipped}", file=sys.stderr)
     m = machine_info()
     f = lambda v, spec=".3f": "-" if v is None else format(v, spec)  # noqa: E731
     lines = [f"Measured {datetime.date.today()} on {m['cpu']} ({m['cores']} cores), batch 1, p50 latency in ms "
-             f"(median of >= {args.runs} runs); `python benchmarks/compare.py`.", "",
+             f"(median of >= {args.runs} runs, median over {args.rounds} rounds); `python benchmarks/compare.py`.", "",
              "| network | threads | edgekd | LiteRT (XNNPACK) | ONNX Runtime int8 | PyTorch fp32 | edgekd / LiteRT "
              "| edgekd load ms | edgekd peak RSS MiB | arena KiB |",
              "|---|---|---|---|---|---|---|---|---|---|"]
