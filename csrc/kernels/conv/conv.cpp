@@ -256,11 +256,15 @@ void share_rows(int m, int mr, int tasks, int t, int* mb, int* me) {
   *me = te * mr < m ? te * mr : m;
 }
 
-// True when M has too few row tiles to keep every thread busy, so threads take output channels instead.
+// True when threads should take output channels instead of rows: M has too few row tiles to keep every
+// thread busy, or a few that do not divide evenly among the threads (3 tiles on 2 threads leave one idle a
+// third of the time) while there are plenty of column panels (e.g. a 3x3 map into 1280 channels).
 bool split_columns(const GemmKernel& kernel, int m, int n, int threads) {
+  if (threads < 2) return false;
   const int row_tiles = (m + kernel.mr - 1) / kernel.mr;
   const int panels = (n + kernel.nr - 1) / kernel.nr;
-  return threads > 1 && row_tiles < threads && panels > 1;
+  if (row_tiles < threads) return panels > 1;
+  return row_tiles < 4 * threads && row_tiles % threads != 0 && panels >= 4 * threads;
 }
 
 }  // namespace
@@ -372,9 +376,9 @@ void run_conv(const PackedConv& conv, const int8_t* input, int8_t* output, Threa
   }
   int8_t* const scratch8 = static_cast<int8_t*>(scratch);
   const size_t k = static_cast<size_t>(p.k());
-  if (split_columns(kernel, m, n, threads)) {
-    // Few output pixels (e.g. a 1x1 map): build all M im2col rows once (M < threads * mr, so they fit in
-    // the scratch), then threads take output channels.
+  if (split_columns(kernel, m, n, threads) && static_cast<size_t>(m) * k <= need) {
+    // Few output pixels (e.g. a 1x1 map): build all M im2col rows once (when they fit in the scratch), then
+    // threads take output channels.
     im2col(p, input, 0, m, scratch8);
     run_gemm(kernel, conv.gemm, m, scratch8, k, output, static_cast<size_t>(n), pool);
     return;
