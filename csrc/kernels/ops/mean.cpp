@@ -80,7 +80,40 @@ MeanParams prepare_mean(const int* in_dims, int rank, const int32_t* axes, int n
   return p;
 }
 
+namespace {
+
+// MEAN over height and width with keep_dims (every MobileNet's global pool): per image, sum each channel
+// over the pixels in uint32 (the int32 wrap the general path gets by truncating its int64 sums), pixel
+// rows added as contiguous vectors, in a per-thread buffer that is allocated once.
+void mean_hw_s8(const MeanParams& p, const int8_t* in, int8_t* out) {
+  const int C = p.in.c;
+  static thread_local std::vector<uint32_t> acc;
+  if (acc.size() < static_cast<size_t>(C)) acc.resize(static_cast<size_t>(C));
+  uint32_t* a = acc.data();
+  const int64_t pixels = int64_t(p.in.h) * p.in.w;
+  const int split = C - C % 16;
+  for (int n = 0; n < p.in.n; ++n) {
+    std::fill(a, a + C, 0u);
+    const int8_t* src = in + n * pixels * C;
+    for (int64_t px = 0; px < pixels; ++px, src += C)
+      for (int c = 0; c < C; ++c) a[c] += static_cast<uint32_t>(static_cast<int32_t>(src[c]));
+    int8_t* dst = out + int64_t(n) * C;
+    for (int c = 0; c < C; ++c) {
+      const int32_t s = static_cast<int32_t>(a[c]);
+      const int32_t v = c < split ? detail::mbqm_neon_rows(s, p.multiplier, p.shift)
+                                  : multiply_by_quantized_multiplier(s, p.multiplier, p.shift);
+      dst[c] = clamp_to_int8(wrap_add(v, p.bias), -128, 127);
+    }
+  }
+}
+
+}  // namespace
+
 void mean_s8(const MeanParams& p, const int8_t* in, int8_t* out) {
+  if (p.hw_fast_path) {
+    mean_hw_s8(p, in, out);
+    return;
+  }
   const Shape4 o = p.out_shape();
   const int64_t out_size = o.size();
   std::vector<int64_t> acc(static_cast<size_t>(out_size), 0);
@@ -102,23 +135,12 @@ void mean_s8(const MeanParams& p, const int8_t* in, int8_t* out) {
       }
     }
   }
-  if (p.hw_fast_path) {
-    const int split = C - C % 16;
-    for (int64_t i = 0; i < out_size; ++i) {
-      const int c = static_cast<int>(i % C);
-      const int32_t s = static_cast<int32_t>(acc[i]);
-      const int32_t v = c < split ? detail::mbqm_neon_rows(s, p.multiplier, p.shift)
-                                  : multiply_by_quantized_multiplier(s, p.multiplier, p.shift);
-      out[i] = clamp_to_int8(wrap_add(v, p.bias), -128, 127);
-    }
-  } else {
-    const int64_t zp_total = int64_t(p.input_zp) * p.num_reduced;
-    for (int64_t i = 0; i < out_size; ++i) {
-      // int32 wrap as LiteRT's int32 temp_sum does (exact for any real tensor size).
-      const int32_t shifted = static_cast<int32_t>(static_cast<uint32_t>(acc[i] - zp_total));
-      const int32_t v = multiply_by_quantized_multiplier(shifted, p.multiplier, p.shift);
-      out[i] = clamp_to_int8(wrap_add(v, p.output_zp), -128, 127);
-    }
+  const int64_t zp_total = int64_t(p.input_zp) * p.num_reduced;
+  for (int64_t i = 0; i < out_size; ++i) {
+    // int32 wrap as LiteRT's int32 temp_sum does (exact for any real tensor size).
+    const int32_t shifted = static_cast<int32_t>(static_cast<uint32_t>(acc[i] - zp_total));
+    const int32_t v = multiply_by_quantized_multiplier(shifted, p.multiplier, p.shift);
+    out[i] = clamp_to_int8(wrap_add(v, p.output_zp), -128, 127);
   }
 }
 

@@ -5,7 +5,8 @@
 //                      parameters, computed exactly as LiteRT's builtin kernel's Prepare computes them.
 //                      Bad parameters throw std::invalid_argument("<op>: <field> ...").
 //   <op>_s8(...)       per inference: dense NHWC int8 buffers. They do not throw, except add_s8 / mul_s8 when
-//                      the two shapes do not broadcast; only mean_s8 allocates (its int64 accumulators).
+//                      the two shapes do not broadcast; only mean_s8 allocates (the general path's int64 accumulators;
+//                      the height-width path reuses a per-thread buffer).
 // The arithmetic reproduces LiteRT's BUILTIN int8 kernels (ai-edge-litert 2.3.0, x86-64) bit for bit;
 // each .cpp file says which kernel it follows and why each step is the way it is. Note: that wheel is built
 // with SSE4.1, so LiteRT's `#ifdef USE_NEON` blocks run on x86 through NEON_2_SSE; where a NEON block rounds
