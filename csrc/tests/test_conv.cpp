@@ -146,7 +146,7 @@ TEST(conv_matches_direct_convolution_all_paths_and_threads) {
       {2, 5, 3, 19, 40, 1, 1, 1, 1, false},  // 1x1 fast path, batch 2
       {1, 7, 7, 8, 12, 1, 1, 2, 1, true},    // 1x1 stride 2: im2col
       {1, 3, 3, 64, 70, 3, 3, 1, 1, false},  // 1x1 output map: threads split channels
-      {1, 3, 3, 24, 130, 3, 3, 1, 1, true}, // 3 row tiles on 2 threads: channels split instead
+      {1, 3, 3, 24, 130, 3, 3, 1, 1, true}, // 3 row tiles on 2 threads: an uneven row split
       {1, 1, 1, 1000, 37, 1, 1, 1, 1, true}, // FC-like 1x1 conv
       {1, 4, 4, 3, 5, 4, 4, 1, 1, true},     // even kernel with SAME (asymmetric padding)
       {1, 40, 40, 3, 8, 3, 3, 1, 1, true},   // several im2col blocks per thread
