@@ -46,9 +46,10 @@ class Model:
         self._info = self._core.info()
         self._shapes = [tuple(d["shape"]) for d in self._inputs]
         self._dtypes = [np.dtype(d["dtype"]) for d in self._inputs]
-        # The common case (one input fed in the model's own dtype and shape, raw output) skips all
-        # conversion logic: per-call Python overhead matters for small models.
+        # The common case (one input fed in the model's own dtype and shape, the output wanted in the dtype
+        # the model produces) skips all conversion logic: per-call Python overhead matters for small models.
         self._fast = len(self._inputs) == 1 and len(self._outputs) == 1
+        self._out_dtype = np.dtype(self._outputs[0]["dtype"]) if self._outputs else None
         self._lock = threading.Lock()  # one inference at a time per model; separate models run concurrently
         self.source = source if not isinstance(source, (bytes, bytearray, memoryview)) else None
 
@@ -141,9 +142,10 @@ class Model:
     def __call__(self, *xs: np.ndarray, output: str = "auto") -> Any:
         if self._fast and len(xs) == 1:
             x = xs[0]
+            # "auto" asks for int8 out of int8 in and float32 otherwise; the raw output already is that.
             if (type(x) is np.ndarray and x.dtype == self._dtypes[0] and x.shape == self._shapes[0]
-                    and (output == "raw" or (output == "auto" and x.dtype == np.int8 and
-                                             self._outputs[0]["dtype"] == np.int8))):
+                    and (output == "raw" or (output == "auto" and self._out_dtype ==
+                                             (np.int8 if x.dtype == np.int8 else np.float32)))):
                 with self._lock:
                     return self._core.invoke([x])[0]
         if output not in ("auto", "float32", "int8", "raw"):
