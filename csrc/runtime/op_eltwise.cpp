@@ -78,30 +78,24 @@ void check_binary(BuildContext& ctx, ops::Shape4* s1, ops::Shape4* s2) {
   ctx.expect_shape(out, expect, "output");
 }
 
+// ADD and MUL load the same way; only the kernel and its Prepare differ.
+template <class BinOp, class Prepare>
+std::unique_ptr<Op> build_binary(BuildContext& ctx, const char* kernel_name, Prepare prepare) {
+  auto op = std::make_unique<BinOp>();
+  op->kernel_name = kernel_name;
+  check_binary(ctx, &op->s1, &op->s2);
+  const RtTensor &a = ctx.tensor(ctx.input(0)), &b = ctx.tensor(ctx.input(1)), &o = ctx.tensor(ctx.output(0));
+  op->p = prepare(a.scale, a.zero_point, b.scale, b.zero_point, o.scale, o.zero_point,
+                  ctx.activation(ctx.op().options.activation));
+  op->inputs = {ctx.input(0), ctx.input(1)};
+  op->outputs = {ctx.output(0)};
+  return op;
+}
+
 }  // namespace
 
-std::unique_ptr<Op> build_add(BuildContext& ctx) {
-  auto op = std::make_unique<AddOp>();
-  op->kernel_name = "add_s8";
-  check_binary(ctx, &op->s1, &op->s2);
-  const RtTensor &a = ctx.tensor(ctx.input(0)), &b = ctx.tensor(ctx.input(1)), &o = ctx.tensor(ctx.output(0));
-  op->p = ops::prepare_add(a.scale, a.zero_point, b.scale, b.zero_point, o.scale, o.zero_point,
-                           ctx.activation(ctx.op().options.activation));
-  op->inputs = {ctx.input(0), ctx.input(1)};
-  op->outputs = {ctx.output(0)};
-  return op;
-}
+std::unique_ptr<Op> build_add(BuildContext& ctx) { return build_binary<AddOp>(ctx, "add_s8", &ops::prepare_add); }
 
-std::unique_ptr<Op> build_mul(BuildContext& ctx) {
-  auto op = std::make_unique<MulOp>();
-  op->kernel_name = "mul_s8";
-  check_binary(ctx, &op->s1, &op->s2);
-  const RtTensor &a = ctx.tensor(ctx.input(0)), &b = ctx.tensor(ctx.input(1)), &o = ctx.tensor(ctx.output(0));
-  op->p = ops::prepare_mul(a.scale, a.zero_point, b.scale, b.zero_point, o.scale, o.zero_point,
-                           ctx.activation(ctx.op().options.activation));
-  op->inputs = {ctx.input(0), ctx.input(1)};
-  op->outputs = {ctx.output(0)};
-  return op;
-}
+std::unique_ptr<Op> build_mul(BuildContext& ctx) { return build_binary<MulOp>(ctx, "mul_s8", &ops::prepare_mul); }
 
 }  // namespace edgekd
