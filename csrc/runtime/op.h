@@ -3,7 +3,6 @@
 // interpreter fills once the arena is planned.
 #pragma once
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +11,7 @@
 #include "kernels/kernels.h"
 #include "kernels/ops/ops.h"
 #include "model/model_def.h"
+#include "runtime/thread_pool.h"
 
 namespace edgekd {
 
@@ -125,8 +125,24 @@ constexpr int64_t kMinParallelElements = int64_t(1) << 14;
 // fn(begin, end) over [0, n) on the pool, in chunks that start at multiples of `align` (so a kernel that
 // treats the last n % align elements differently, as LiteRT's NEON blocks do, sees the same tail in the
 // last chunk and whole blocks elsewhere); on the calling thread when n < min_n or there is no pool.
-void parallel_elements(const RunContext& ctx, int64_t n, int64_t align, const std::function<void(int64_t, int64_t)>& fn,
-                       int64_t min_n = kMinParallelElements);
+// A template, and the pool's job captures one pointer, so no std::function allocates per inference.
+template <class Fn>
+void parallel_elements(const RunContext& ctx, int64_t n, int64_t align, const Fn& fn,
+                       int64_t min_n = kMinParallelElements) {
+  if (!ctx.pool || ctx.pool->num_threads() < 2 || n < min_n || n < 2) {
+    fn(int64_t(0), n);
+    return;
+  }
+  struct Job {
+    const Fn* fn;
+    int64_t n, align;
+  } job{&fn, n, align};
+  const Job* j = &job;
+  ctx.pool->parallel_for(static_cast<int>((n + align - 1) / align), [j](int ub, int ue) {
+    const int64_t e = int64_t(ue) * j->align;
+    (*j->fn)(int64_t(ub) * j->align, e < j->n ? e : j->n);
+  });
+}
 
 // TFLite's SAME / VALID output size and leading padding (ComputePaddingHeightWidth).
 struct PaddedDim {

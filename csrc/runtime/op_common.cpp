@@ -4,7 +4,6 @@
 
 #include "model/tflite_schema.h"
 #include "runtime/op.h"
-#include "runtime/thread_pool.h"
 
 namespace edgekd {
 
@@ -119,19 +118,6 @@ ops::Activation BuildContext::activation(int act) const {
     default:
       fail("fused activation " + std::to_string(act) + " is not supported (NONE, RELU, RELU6, RELU_N1_TO_1 are)");
   }
-}
-
-void parallel_elements(const RunContext& ctx, int64_t n, int64_t align,
-                       const std::function<void(int64_t, int64_t)>& fn, int64_t min_n) {
-  if (!ctx.pool || ctx.pool->num_threads() < 2 || n < min_n || n < 2) {
-    fn(0, n);
-    return;
-  }
-  const int64_t units = (n + align - 1) / align;
-  ctx.pool->parallel_for(static_cast<int>(units), [&](int ub, int ue) {
-    const int64_t e = int64_t(ue) * align;
-    fn(int64_t(ub) * align, e < n ? e : n);
-  });
 }
 
 PaddedDim compute_padded_dim(int in, int filter, int stride, int dilation, int padding) {
