@@ -141,6 +141,36 @@ TEST(mean_reference_path_without_keep_dims) {
   EXPECT_TRUE(out == 3, int(out));
 }
 
+TEST(mean_hw_table_equals_per_channel_requant) {
+  // Global pooling over few pixels reads a table built at prepare time; clearing the table makes mean_s8
+  // requantize every sum directly. Both must agree on every channel, in whole 16-blocks and in the tail,
+  // for both arithmetics, also when threads take channel chunks (mean_hw_s8 on [0, 16) and [16, C)).
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> byte(-128, 127);
+  std::uniform_real_distribution<float> scale(0.002f, 0.2f);
+  for (int trial = 0; trial < 40; ++trial) {
+    const int h = 1 + trial % 7, w = 1 + trial % 5, c = 1 + (trial * 13) % 70;
+    const int dims[4] = {2, h, w, c};
+    const int32_t axes[2] = {2, 1};
+    const bool keep = trial % 2 == 0;
+    const MeanParams p =
+        prepare_mean(dims, 4, axes, 2, keep, scale(rng), byte(rng), scale(rng), byte(rng));
+    MeanParams direct = p;
+    direct.lut.clear();
+    EXPECT_TRUE(p.reduces_hw() && !p.lut.empty(), "table built");
+    std::vector<int8_t> in(static_cast<size_t>(2 * h * w * c));
+    // Extremes as well as random values, so the table's ends are read.
+    for (auto& v : in) v = static_cast<int8_t>(trial % 3 == 0 ? -128 : trial % 3 == 1 ? 127 : byte(rng));
+    if (trial % 3 == 2) in[0] = -128;
+    std::vector<int8_t> a(2 * c), b(2 * c), chunks(2 * c);
+    mean_s8(p, in.data(), a.data());
+    mean_s8(direct, in.data(), b.data());
+    mean_hw_s8(p, in.data(), chunks.data(), 0, c < 16 ? c : 16);
+    if (c > 16) mean_hw_s8(p, in.data(), chunks.data(), 16, c);
+    EXPECT_TRUE(a == b && a == chunks, "trial " << trial << ": " << vec_str(a) << " vs " << vec_str(b));
+  }
+}
+
 TEST(relu_family_requantize_and_clamp) {
   // s_in 1, s_out 0.5: real 2 -> (2^30, 2). RELU6 upper bound roundf(6 / 0.5) = 12.
   const LutParams p = prepare_relu(ReluKind::kRelu6, 1.f, 0, 0.5f, 0);

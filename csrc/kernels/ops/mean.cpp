@@ -18,6 +18,12 @@
 #include <string>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#elif defined(__ARM_NEON)
+#include <arm_neon.h>
+#endif
+
 #include "kernels/ops/ops.h"
 #include "kernels/ops/ops_internal.h"
 
@@ -27,6 +33,76 @@ namespace ops {
 Shape4 MeanParams::out_shape() const {
   return {reduce[0] ? 1 : in.n, reduce[1] ? 1 : in.h, reduce[2] ? 1 : in.w, reduce[3] ? 1 : in.c};
 }
+
+namespace {
+
+// Sums 16 channels (src[0..15]) over `pixels` pixels `stride` bytes apart into out[16], mod 2^32. The SIMD
+// paths add up to 256 pixels in int16 (|sum| <= 256 * 128 fits), then widen into the int32 totals.
+void sum16(const int8_t* src, int64_t stride, int64_t pixels, uint32_t* out) {
+#if defined(__SSE2__)
+  const __m128i zero = _mm_setzero_si128();
+  __m128i t0 = zero, t1 = zero, t2 = zero, t3 = zero;
+  for (int64_t done = 0; done < pixels;) {
+    const int64_t count = pixels - done < 256 ? pixels - done : 256;
+    __m128i lo = zero, hi = zero;
+    for (int64_t i = 0; i < count; ++i, src += stride) {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
+      lo = _mm_add_epi16(lo, _mm_srai_epi16(_mm_unpacklo_epi8(x, x), 8));
+      hi = _mm_add_epi16(hi, _mm_srai_epi16(_mm_unpackhi_epi8(x, x), 8));
+    }
+    t0 = _mm_add_epi32(t0, _mm_srai_epi32(_mm_unpacklo_epi16(lo, lo), 16));
+    t1 = _mm_add_epi32(t1, _mm_srai_epi32(_mm_unpackhi_epi16(lo, lo), 16));
+    t2 = _mm_add_epi32(t2, _mm_srai_epi32(_mm_unpacklo_epi16(hi, hi), 16));
+    t3 = _mm_add_epi32(t3, _mm_srai_epi32(_mm_unpackhi_epi16(hi, hi), 16));
+    done += count;
+  }
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), t0);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 4), t1);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 8), t2);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 12), t3);
+#elif defined(__ARM_NEON)
+  uint32x4_t t0 = vdupq_n_u32(0), t1 = t0, t2 = t0, t3 = t0;
+  for (int64_t done = 0; done < pixels;) {
+    const int64_t count = pixels - done < 256 ? pixels - done : 256;
+    int16x8_t lo = vdupq_n_s16(0), hi = lo;
+    for (int64_t i = 0; i < count; ++i, src += stride) {
+      const int8x16_t x = vld1q_s8(src);
+      lo = vaddw_s8(lo, vget_low_s8(x));
+      hi = vaddw_s8(hi, vget_high_s8(x));
+    }
+    t0 = vreinterpretq_u32_s32(vaddw_s16(vreinterpretq_s32_u32(t0), vget_low_s16(lo)));
+    t1 = vreinterpretq_u32_s32(vaddw_s16(vreinterpretq_s32_u32(t1), vget_high_s16(lo)));
+    t2 = vreinterpretq_u32_s32(vaddw_s16(vreinterpretq_s32_u32(t2), vget_low_s16(hi)));
+    t3 = vreinterpretq_u32_s32(vaddw_s16(vreinterpretq_s32_u32(t3), vget_high_s16(hi)));
+    done += count;
+  }
+  vst1q_u32(out, t0);
+  vst1q_u32(out + 4, t1);
+  vst1q_u32(out + 8, t2);
+  vst1q_u32(out + 12, t3);
+#else
+  for (int j = 0; j < 16; ++j) out[j] = 0;
+  for (int64_t px = 0; px < pixels; ++px, src += stride)
+    for (int j = 0; j < 16; ++j) out[j] += static_cast<uint32_t>(static_cast<int32_t>(src[j]));
+#endif
+}
+
+// One channel's sum (int32, wrapped) to int8, by whichever of the two arithmetics p uses. neon_block: the
+// channel lies in a whole block of 16 (the fast path's half-up rounding).
+inline int8_t requant_sum(const MeanParams& p, uint32_t sum, bool neon_block) {
+  if (p.hw_fast_path) {
+    const int32_t s = static_cast<int32_t>(sum);
+    const int32_t v = neon_block ? detail::mbqm_neon_rows(s, p.multiplier, p.shift)
+                                 : multiply_by_quantized_multiplier(s, p.multiplier, p.shift);
+    return clamp_to_int8(wrap_add(v, p.bias), -128, 127);
+  }
+  // The reference path's int32 temp_sum of (value - zero point): the wrapped sum minus n * z_in, mod 2^32.
+  const uint32_t zp_total = static_cast<uint32_t>(static_cast<uint64_t>(int64_t(p.input_zp) * p.num_reduced));
+  const int32_t v = multiply_by_quantized_multiplier(static_cast<int32_t>(sum - zp_total), p.multiplier, p.shift);
+  return clamp_to_int8(wrap_add(v, p.output_zp), -128, 127);
+}
+
+}  // namespace
 
 MeanParams prepare_mean(const int* in_dims, int rank, const int32_t* axes, int num_axes, bool keep_dims,
                         float in_scale, int32_t in_zp, float out_scale, int32_t out_zp) {
@@ -77,41 +153,52 @@ MeanParams prepare_mean(const int* in_dims, int rank, const int32_t* axes, int n
     p.multiplier = static_cast<int32_t>((static_cast<int64_t>(m) << k) / static_cast<int64_t>(n));
     p.shift = e - k;
   }
+  // Global pooling over at most kMeanLutPixels pixels: a sum lies in [-128 n, 127 n], so every possible
+  // output (of the channels in whole blocks of 16) is tabulated once here by requant_sum itself.
+  if (p.reduces_hw() && p.num_reduced <= kMeanLutPixels) {
+    const int32_t lo = -128 * static_cast<int32_t>(p.num_reduced);
+    p.lut.resize(static_cast<size_t>(255 * p.num_reduced + 1));
+    for (size_t i = 0; i < p.lut.size(); ++i)
+      p.lut[i] = requant_sum(p, static_cast<uint32_t>(lo + static_cast<int32_t>(i)), true);
+  }
   return p;
 }
 
-namespace {
+bool MeanParams::reduces_hw() const { return !reduce[0] && reduce[1] && reduce[2] && !reduce[3]; }
 
-// MEAN over height and width with keep_dims (every MobileNet's global pool): per image, sum each channel
-// over the pixels in uint32 (the int32 wrap the general path gets by truncating its int64 sums), pixel
-// rows added as contiguous vectors, in a per-thread buffer that is allocated once.
-void mean_hw_s8(const MeanParams& p, const int8_t* in, int8_t* out) {
+
+// Channels [c_begin, c_end) of every image: blocks of 16 channels summed down the pixels (sum16), then
+// requantized through the table or one by one.
+void mean_hw_s8(const MeanParams& p, const int8_t* in, int8_t* out, int c_begin, int c_end) {
   const int C = p.in.c;
-  static thread_local std::vector<uint32_t> acc;
-  if (acc.size() < static_cast<size_t>(C)) acc.resize(static_cast<size_t>(C));
-  uint32_t* a = acc.data();
   const int64_t pixels = int64_t(p.in.h) * p.in.w;
-  const int split = C - C % 16;
+  const int split = C - C % 16;  // the fast path's NEON blocks end here
+  const int8_t* lut = p.lut.empty() ? nullptr : p.lut.data();
+  const int32_t lut_offset = 128 * static_cast<int32_t>(pixels);
   for (int n = 0; n < p.in.n; ++n) {
-    std::fill(a, a + C, 0u);
-    const int8_t* src = in + n * pixels * C;
-    for (int64_t px = 0; px < pixels; ++px, src += C)
-      for (int c = 0; c < C; ++c) a[c] += static_cast<uint32_t>(static_cast<int32_t>(src[c]));
+    const int8_t* image = in + n * pixels * C;
     int8_t* dst = out + int64_t(n) * C;
-    for (int c = 0; c < C; ++c) {
-      const int32_t s = static_cast<int32_t>(a[c]);
-      const int32_t v = c < split ? detail::mbqm_neon_rows(s, p.multiplier, p.shift)
-                                  : multiply_by_quantized_multiplier(s, p.multiplier, p.shift);
-      dst[c] = clamp_to_int8(wrap_add(v, p.bias), -128, 127);
+    int c = c_begin;
+    for (; c + 16 <= c_end; c += 16) {
+      uint32_t acc[16];
+      sum16(image + c, C, pixels, acc);
+      if (lut && c + 16 <= split) {
+        for (int j = 0; j < 16; ++j) dst[c + j] = lut[static_cast<int32_t>(acc[j]) + lut_offset];
+      } else {
+        for (int j = 0; j < 16; ++j) dst[c + j] = requant_sum(p, acc[j], c + j < split);
+      }
+    }
+    for (; c < c_end; ++c) {
+      uint32_t s = 0;
+      for (int64_t px = 0; px < pixels; ++px) s += static_cast<uint32_t>(static_cast<int32_t>(image[px * C + c]));
+      dst[c] = requant_sum(p, s, c < split);
     }
   }
 }
 
-}  // namespace
-
 void mean_s8(const MeanParams& p, const int8_t* in, int8_t* out) {
-  if (p.hw_fast_path) {
-    mean_hw_s8(p, in, out);
+  if (p.reduces_hw()) {
+    mean_hw_s8(p, in, out, 0, p.in.c);
     return;
   }
   const Shape4 o = p.out_shape();

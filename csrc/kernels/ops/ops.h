@@ -5,8 +5,8 @@
 //                      parameters, computed exactly as LiteRT's builtin kernel's Prepare computes them.
 //                      Bad parameters throw std::invalid_argument("<op>: <field> ...").
 //   <op>_s8(...)       per inference: dense NHWC int8 buffers. They do not throw, except add_s8 / mul_s8 when
-//                      the two shapes do not broadcast; only mean_s8 allocates (the general path's int64 accumulators;
-//                      the height-width path reuses a per-thread buffer).
+//                      the two shapes do not broadcast; only mean_s8 allocates (the int64 accumulators of reductions
+//                      other than over height and width).
 // The arithmetic reproduces LiteRT's BUILTIN int8 kernels (ai-edge-litert 2.3.0, x86-64) bit for bit;
 // each .cpp file says which kernel it follows and why each step is the way it is. Note: that wheel is built
 // with SSE4.1, so LiteRT's `#ifdef USE_NEON` blocks run on x86 through NEON_2_SSE; where a NEON block rounds
@@ -118,10 +118,16 @@ struct MeanParams {
   int32_t input_zp = 0, output_zp = 0;  // reference path
   int64_t num_reduced = 1;
   Shape4 out_shape() const;             // reduced dimensions set to 1
+  bool reduces_hw() const;              // exactly H and W reduced (global pooling): mean_hw_s8 applies
+  std::vector<int8_t> lut;              // reduces_hw() over few pixels: output of each sum + 128 * pixels
 };
+constexpr int64_t kMeanLutPixels = 256;  // table of 255 * pixels + 1 bytes
 MeanParams prepare_mean(const int* in_dims, int rank, const int32_t* axes, int num_axes, bool keep_dims,
                         float in_scale, int32_t in_zp, float out_scale, int32_t out_zp);
 void mean_s8(const MeanParams& p, const int8_t* in, int8_t* out);
+// mean_s8's outputs for channels [c_begin, c_end) when p.reduces_hw() (the rest untouched); a chunk that
+// does not end at C must end at a multiple of 16 (the fast path rounds whole blocks of 16 differently).
+void mean_hw_s8(const MeanParams& p, const int8_t* in, int8_t* out, int c_begin, int c_end);
 
 // ------------------------------------------------------------------------------------------------
 // Elementwise unary int8 -> int8 ops. Each output depends on one input value only, so prepare runs the
