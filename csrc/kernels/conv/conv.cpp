@@ -256,13 +256,18 @@ void share_rows(int m, int mr, int tasks, int t, int* mb, int* me) {
   *me = te * mr < m ? te * mr : m;
 }
 
-// True when M has too few row tiles to keep every thread busy, so threads take output channels instead.
-// (Also splitting channels when a few row tiles divide unevenly, e.g. 3 tiles on 2 threads, sped up those
-// layers alone but measured 12-18% slower on whole MobileNets at 2 threads, so rows stay the default.)
+// True when threads should take output channels instead of rows: M has too few row tiles to keep every
+// thread busy, or the row tiles divide so unevenly that one thread would get at least 1.5x its fair share
+// of rows (9 rows on 2 threads: 8 and 1) while there are panels enough for every thread to get two.
+// (A broader rule, channels whenever the tiles divide unevenly at all, e.g. 9 tiles on 2 threads, measured
+// 12-18% slower on whole MobileNets at 2 threads: the next op then reads rows the other core wrote.)
 bool split_columns(const GemmKernel& kernel, int m, int n, int threads) {
+  if (threads < 2) return false;
   const int row_tiles = (m + kernel.mr - 1) / kernel.mr;
   const int panels = (n + kernel.nr - 1) / kernel.nr;
-  return threads > 1 && row_tiles < threads && panels > 1;
+  if (row_tiles < threads) return panels > 1;
+  const int most_rows = std::min(m, (row_tiles + threads - 1) / threads * kernel.mr);
+  return 2 * most_rows * threads >= 3 * m && panels >= 2 * threads;
 }
 
 }  // namespace
