@@ -94,6 +94,9 @@ PackedDwConv pack_dwconv(const DwConvKernel& kernel, const DwConvParams& params,
   PackedDwConv packed;
   kernel.pack(params, weights, bias, &packed);
   packed.out = out;
+  packed.general_stage = false;
+  for (int i = 0; i < params.out_c(); ++i)
+    if (out.shift[i] > 0 || out.multiplier[i] == INT32_MIN) packed.general_stage = true;
   return packed;
 }
 
