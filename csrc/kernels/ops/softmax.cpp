@@ -41,20 +41,39 @@ SoftmaxParams prepare_softmax(float beta, float in_scale, int32_t in_zp, float o
   return p;
 }
 
+namespace {
+
+// One output: LiteRT's clamp((int)roundf(e * inv) + z_out, -128, 127).
+inline int8_t softmax_out(float e, float inv, int32_t zp) {
+  return clamp_to_int8(static_cast<int32_t>(std::round(e * inv)) + zp, -128, 127);
+}
+
+}  // namespace
+
 void softmax_s8(const SoftmaxParams& p, const int8_t* in, int8_t* out, int64_t outer, int depth) {
   const float* table = p.exp_table.data();
+  int8_t lut[256];
   for (int64_t row = 0; row < outer; ++row) {
     const int8_t* x = in + row * depth;
     int8_t* y = out + row * depth;
-    int32_t mx = -128;
-    for (int j = 0; j < depth; ++j) mx = x[j] > mx ? x[j] : mx;
+    // The maximum as unsigned bytes (x + 128), which SSE2 and NEON compare directly.
+    uint8_t mx_u = 0;
+    for (int j = 0; j < depth; ++j) {
+      const uint8_t u = static_cast<uint8_t>(x[j] ^ 0x80);
+      mx_u = u > mx_u ? u : mx_u;
+    }
+    const int32_t mx = static_cast<int32_t>(mx_u) - 128;
     const float* e = table + (255 - mx);  // e[q] for q in [-128, mx]
     float sum = 0.0f;
     for (int j = 0; j < depth; ++j) sum += e[x[j]];
     const float inv = 1.0f / (sum * p.output_scale);
-    for (int j = 0; j < depth; ++j) {
-      const int32_t q = static_cast<int32_t>(std::round(e[x[j]] * inv)) + p.output_zp;
-      y[j] = clamp_to_int8(q, -128, 127);
+    const int levels = mx + 129;  // the input values a row can hold, -128..mx
+    if (depth > levels) {
+      // Long rows (classifier heads): each of the few possible outputs is computed once, the row looks up.
+      for (int q = -128; q <= mx; ++q) lut[q + 128] = softmax_out(e[q], inv, p.output_zp);
+      for (int j = 0; j < depth; ++j) y[j] = lut[x[j] + 128];
+    } else {
+      for (int j = 0; j < depth; ++j) y[j] = softmax_out(e[x[j]], inv, p.output_zp);
     }
   }
 }
