@@ -66,6 +66,7 @@ void ThreadPool::run_chunk(int index) {
   } catch (...) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!error_) error_ = std::current_exception();
+    failed_.store(true, std::memory_order_release);
   }
 }
 
@@ -76,8 +77,15 @@ void ThreadPool::worker_loop(int index) {
       return stop_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen;
     };
     if (!spin_until(has_work, kWorkerSpin)) {
+      // Announce the sleep before the predicate is checked under the lock (both sequentially consistent):
+      // a caller that bumps generation_ and then reads sleepers_ == 0 bumped it before this increment,
+      // so the check below sees the new job and the worker does not sleep through it.
       std::unique_lock<std::mutex> lock(mu_);
-      start_cv_.wait(lock, has_work);
+      sleepers_.fetch_add(1, std::memory_order_seq_cst);
+      start_cv_.wait(lock, [&] {
+        return stop_.load(std::memory_order_seq_cst) || generation_.load(std::memory_order_seq_cst) != seen;
+      });
+      sleepers_.fetch_sub(1, std::memory_order_relaxed);
     }
     if (stop_.load(std::memory_order_acquire)) return;
     seen = generation_.load(std::memory_order_acquire);
@@ -94,25 +102,30 @@ void ThreadPool::parallel_for(int n, const std::function<void(int, int)>& fn, in
     fn(0, n);
     return;
   }
-  {
-    // Under the mutex so that a worker between its predicate check and its sleep cannot miss the wake-up.
-    std::lock_guard<std::mutex> lock(mu_);
-    job_ = &fn;
-    job_n_ = n;
-    job_chunks_ = chunks;
-    error_ = nullptr;
-    pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
-    generation_.fetch_add(1, std::memory_order_release);
+  // The job fields are published by the generation_ bump; spinning workers pick it up from there. Only
+  // when some worker has gone to sleep does the caller take the mutex and notify (see worker_loop).
+  job_ = &fn;
+  job_n_ = n;
+  job_chunks_ = chunks;
+  pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+  generation_.fetch_add(1, std::memory_order_seq_cst);
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) {
+    { std::lock_guard<std::mutex> lock(mu_); }  // a worker between its check and its wait gets the notify
+    start_cv_.notify_all();
   }
-  start_cv_.notify_all();
   run_chunk(0);
   auto done = [&] { return pending_.load(std::memory_order_acquire) == 0; };
   if (!spin_until(done, kCallerSpin)) {
     while (!done()) std::this_thread::yield();
   }
   job_ = nullptr;
-  std::lock_guard<std::mutex> lock(mu_);
-  if (error_) std::rethrow_exception(error_);
+  if (failed_.load(std::memory_order_acquire)) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::exception_ptr e = error_;
+    error_ = nullptr;
+    failed_.store(false, std::memory_order_relaxed);
+    std::rethrow_exception(e);
+  }
 }
 
 }  // namespace edgekd

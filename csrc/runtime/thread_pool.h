@@ -42,9 +42,14 @@ class ThreadPool {
   const std::function<void(int, int)>* job_ = nullptr;
   int job_n_ = 0, job_chunks_ = 0;
   std::atomic<long> generation_{0};
-  std::atomic<int> pending_{0};
   std::atomic<bool> stop_{false};
-  std::exception_ptr error_;  // guarded by mu_
+  std::atomic<int> sleepers_{0};       // workers past their spin, about to wait or waiting on start_cv_
+  std::atomic<bool> failed_{false};   // error_ is set
+  std::exception_ptr error_;           // guarded by mu_
+  // Written by every worker as it finishes: on a cache line of its own, so the workers' decrements do not
+  // take the job's line away from the others reading it.
+  alignas(64) std::atomic<int> pending_{0};
+  char pad_[64 - sizeof(std::atomic<int>)];
 };
 
 }  // namespace edgekd

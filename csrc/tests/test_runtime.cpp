@@ -3,11 +3,16 @@
 // Cross-compiled for aarch64 and run under qemu by scripts/arm_tests.sh, so neon / neondot are covered there.
 #include <cstdlib>
 #include <cstring>
+#include <atomic>
+#include <chrono>
+#include <stdexcept>
+#include <thread>
 
 #include "edgekd/cpu.h"
 #include "edgekd/edgekd.h"
 #include "edgekd/runtime.hpp"
 #include "runtime/planner.h"
+#include "runtime/thread_pool.h"
 #include "runtime_test_models.h"
 #include "testing.h"
 
@@ -124,6 +129,37 @@ TEST(split_elementwise_ops_equal_one_thread) {
       auto model = load_on(bytes, edgekd::isa_name(isa), threads);
       EXPECT_TRUE(run2(*model, x, g) == want, edgekd::isa_name(isa) << " threads " << threads << " differs from ref");
     }
+  }
+}
+
+TEST(thread_pool_covers_every_index_rethrows_and_wakes) {
+  // Every index exactly once, back to back (workers spinning) and after the workers have gone to sleep
+  // (past their spin budget); a chunk's exception reaches the caller once, and the pool keeps working.
+  edgekd::ThreadPool pool(3);
+  for (int round = 0; round < 200; ++round) {
+    if (round % 50 == 49) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    const int n = 1 + round % 37;
+    std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+    pool.parallel_for(n, [&](int b, int e) {
+      for (int i = b; i < e; ++i) hits[static_cast<size_t>(i)].fetch_add(1);
+    });
+    bool once = true;
+    for (auto& h : hits) once = once && h.load() == 1;
+    EXPECT_TRUE(once, "round " << round << " n " << n);
+  }
+  for (int thrower : {0, 2}) {
+    std::string caught;
+    try {
+      pool.parallel_for(3, [&](int b, int) {
+        if (b == thrower) throw std::runtime_error("chunk " + std::to_string(b));
+      });
+    } catch (const std::runtime_error& e) {
+      caught = e.what();
+    }
+    EXPECT_TRUE(caught == "chunk " + std::to_string(thrower), "caught '" << caught << "'");
+    std::atomic<int> sum{0};
+    pool.parallel_for(10, [&](int b, int e) { sum.fetch_add(e - b); });  // no stale error rethrown
+    EXPECT_TRUE(sum.load() == 10, sum.load());
   }
 }
 
