@@ -8,7 +8,10 @@
 //                      the input point at it, so border pixels run the same loop as interior ones.
 //   [zp_row_bytes, ..) weights in channel blocks of 16, zero beyond out_c, in the path's layout:
 //     kPairsS16 (x86, vpmaddwd): per block, per pair of taps (2p, 2p+1): 32 int16 [w_a[c], w_b[c]] for
-//                c = 0..15; an odd last tap is paired with a zero weight.
+//                c = 0..15; an odd last tap is paired with a zero weight. For 3x3 stride 1 a second
+//                section follows all blocks: per block (kColumnsBlockS16 int16), per kernel column kx,
+//                32 int16 [w(0,kx)[c], w(1,kx)[c]] then 32 int16 [w(2,kx)[c], 0] (vertical pairs: the
+//                x86 row sweep widens each input column once for the three pixels that read it).
 //     kTapsS8   (NEON smull/saddw): per block, per tap: 16 int8.
 //     kQuadsS8  (NEON sdot): per block, per group of 4 taps: 16 channels x 4 int8 [w_t0..w_t3]; taps past
 //                the end have zero weight.
@@ -30,6 +33,7 @@ enum class Variant { k3x3s1, k3x3s2, k5x5s1, k5x5s2, kGenericSimd, kGenericRef }
 enum class Layout { kPairsS16, kTapsS8, kQuadsS8 };
 
 constexpr int kBlock = 16;            // channels per SIMD block
+constexpr int kColumnsBlockS16 = 3 * 64;  // int16 per block in kPairsS16's 3x3 stride-1 column section
 
 // LiteRT's depthwise output stage (DepthwiseConvGeneral -> optimized_ops::Quantize, LiteRT 2.3.0) treats
 // output channels in whole groups of 8 (oc < out_c / 8 * 8) with vqrdmulh + vrshl: the final rounding right

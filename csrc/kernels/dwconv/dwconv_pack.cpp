@@ -81,8 +81,12 @@ void pack_simd(const DwConvParams& params, const int8_t* w, const int32_t* bias,
   };
 
   size_t weight_bytes = 0;
+  const bool columns = layout == Layout::kPairsS16 && v == Variant::k3x3s1;
   switch (layout) {
-    case Layout::kPairsS16: weight_bytes = static_cast<size_t>(blocks) * ((taps + 1) / 2) * 32 * 2; break;
+    case Layout::kPairsS16:
+      weight_bytes = static_cast<size_t>(blocks) * ((taps + 1) / 2) * 32 * 2;
+      if (columns) weight_bytes += static_cast<size_t>(blocks) * kColumnsBlockS16 * 2;
+      break;
     case Layout::kTapsS8: weight_bytes = static_cast<size_t>(blocks) * taps * kBlock; break;
     case Layout::kQuadsS8: weight_bytes = static_cast<size_t>(blocks) * ((taps + 3) / 4) * kBlock * 4; break;
   }
@@ -117,6 +121,20 @@ void pack_simd(const DwConvParams& params, const int8_t* w, const int32_t* bias,
         break;
       }
     }
+  }
+
+  if (columns) {
+    // The x86 stride-1 row sweep's vertical pairs (see kColumnsBlockS16).
+    int16_t* d = reinterpret_cast<int16_t*>(dst) + static_cast<size_t>(blocks) * ((taps + 1) / 2) * 32;
+    for (int b = 0; b < blocks; ++b, d += kColumnsBlockS16)
+      for (int kx = 0; kx < 3; ++kx)
+        for (int i = 0; i < kBlock; ++i) {
+          const int ch = b * kBlock + i;
+          d[64 * kx + 2 * i] = weight(kx, ch);
+          d[64 * kx + 2 * i + 1] = weight(3 + kx, ch);
+          d[64 * kx + 32 + 2 * i] = weight(6 + kx, ch);
+          d[64 * kx + 32 + 2 * i + 1] = 0;
+        }
   }
 
   // Fold the input zero point: sum_t (x - zp) * w = sum_t x * w - zp * sum_t w (exact mod 2^32).
