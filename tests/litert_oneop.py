@@ -157,15 +157,9 @@ def build_model(tensors: list[T], op: Op, inputs: list[int], outputs: list[int])
 
 def run(model: bytes, feeds: list[np.ndarray]) -> list[np.ndarray]:
     """Runs the model on LiteRT's builtin kernels (no XNNPACK delegate); returns the outputs."""
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+    from edgekd.testing import litert
 
-    it = Interpreter(model_content=model,
-                     experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
-    it.allocate_tensors()
-    for det, x in zip(it.get_input_details(), feeds):
-        it.set_tensor(det["index"], x)
-    it.invoke()
-    return [it.get_tensor(d["index"]).copy() for d in it.get_output_details()]
+    return litert.run(model, feeds)
 
 
 def run_one(tensors: list[T], op: Op, feeds: list[np.ndarray]) -> np.ndarray:
