@@ -16,9 +16,9 @@
 // Clamping happens after the saturating int32 -> int8 pack: the pack saturates to [-128, 127], which
 // contains the activation range, so clamp(saturate(v)) = clamp(v), and a full range needs no clamp at all.
 //
-// Included by the AVX2 and AVX-512 VNNI translation units (both compiled with -mavx2); the VNNI path
-// requantizes its 512-bit accumulators as two 256-bit halves with this same code, so the requant it runs
-// is the one the AVX2 tests check here.
+// Included by the AVX2 and AVX-512 VNNI translation units of the GEMM and of depthwise (whose channels in
+// whole groups of 8 have this same output stage); the VNNI GEMM requantizes its 512-bit accumulators as
+// two 256-bit halves with this code, so the requant it runs is the one the AVX2 tests check here.
 // Everything is in an anonymous namespace: each ISA translation unit gets its own copy, so the linker can
 // never pick an AVX-512-compiled copy for the AVX2 path (ODR merging of inline functions).
 #pragma once
