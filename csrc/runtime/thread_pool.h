@@ -46,10 +46,9 @@ class ThreadPool {
   std::atomic<int> sleepers_{0};       // workers past their spin, about to wait or waiting on start_cv_
   std::atomic<bool> failed_{false};   // error_ is set
   std::exception_ptr error_;           // guarded by mu_
-  // Written by every worker as it finishes: on a cache line of its own, so the workers' decrements do not
-  // take the job's line away from the others reading it.
+  // Written by every worker as it finishes: on a cache line of its own (the last member, and the class is
+  // 64-byte aligned), so the workers' decrements do not take the job's line away from the others reading it.
   alignas(64) std::atomic<int> pending_{0};
-  char pad_[64 - sizeof(std::atomic<int>)];
 };
 
 }  // namespace edgekd

@@ -166,7 +166,6 @@ MeanParams prepare_mean(const int* in_dims, int rank, const int32_t* axes, int n
 
 bool MeanParams::reduces_hw() const { return !reduce[0] && reduce[1] && reduce[2] && !reduce[3]; }
 
-
 // Channels [c_begin, c_end) of every image: blocks of 16 channels summed down the pixels (sum16), then
 // requantized through the table or one by one.
 void mean_hw_s8(const MeanParams& p, const int8_t* in, int8_t* out, int c_begin, int c_end) {
