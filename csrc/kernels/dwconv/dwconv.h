@@ -54,7 +54,7 @@ PackedDwConv pack_dwconv(const DwConvKernel& kernel, const DwConvParams& params,
 
 // input: NHWC [batch][in_h][in_w][in_c]; output: NHWC [batch][out_h][out_w][out_c], dense.
 // Splits output rows over `pool` (nullptr: the calling thread only). Throws std::invalid_argument if
-// `packed` was packed for another kernel or its output stage is inconsistent.
+// `packed` was packed for another kernel. `packed` must come from pack_dwconv, which validated it.
 void run_dwconv(const DwConvKernel& kernel, const PackedDwConv& packed, const int8_t* input, int8_t* output,
                 ThreadPool* pool);
 
