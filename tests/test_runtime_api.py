@@ -206,3 +206,30 @@ def test_models_run_concurrently_from_threads():
 def test_missing_file_is_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         edgekd.load(tmp_path / "nope.tflite")
+
+
+def test_two_inputs_two_outputs_every_call_form_agrees():
+    # Two int8 inputs and two outputs take the no-conversion call path; float inputs, output="float32"
+    # and a missing batch dimension take the converting one. All must agree with run_raw and LiteRT.
+    b = models.GraphBuilder("two_in_two_out", seed=5)
+    x = b.input((1, 4, 4, 8), name="x")
+    y = b.input((1, 4, 4, 8), name="y")
+    g = b.output(b.add(x, y, act="RELU"), b.conv2d(x, 4, 1))
+    model = write_tflite(g)
+    m = edgekd.load(model)
+    rng = np.random.default_rng(4)
+    xs = [rng.integers(-128, 128, size=(1, 4, 4, 8), dtype=np.int8) for _ in range(2)]
+    raw = m.run_raw(xs)
+    want = litert.run(model, xs)
+    got = m(*xs)
+    assert isinstance(got, list) and len(got) == 2
+    for r, w, o in zip(raw, want, got):
+        assert o.dtype == np.int8 and np.array_equal(o, r) and np.array_equal(o, w)
+    assert all(np.array_equal(o, r) for o, r in zip(m(*xs, output="raw"), raw))
+    assert all(np.array_equal(o, r[0]) for o, r in zip(m(xs[0][0], xs[1][0]), raw))
+    as_float = m(*xs, output="float32")
+    for o, r, d in zip(as_float, raw, m.output_details):
+        assert o.dtype == np.float32
+        assert np.allclose(o, (r.astype(np.float32) - d["zero_points"][0]) * d["scales"][0])
+    with pytest.raises(ValueError, match="takes 2 inputs"):
+        m(xs[0])

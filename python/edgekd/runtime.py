@@ -46,10 +46,14 @@ class Model:
         self._info = self._core.info()
         self._shapes = [tuple(d["shape"]) for d in self._inputs]
         self._dtypes = [np.dtype(d["dtype"]) for d in self._inputs]
-        # The common case (one input fed in the model's own dtype and shape, the output wanted in the dtype
-        # the model produces) skips all conversion logic: per-call Python overhead matters for small models.
-        self._fast = len(self._inputs) == 1 and len(self._outputs) == 1
-        self._out_dtype = np.dtype(self._outputs[0]["dtype"]) if self._outputs else None
+        # The common case (every input fed in the model's own dtype and shape, the outputs wanted in the
+        # dtype the model produces) skips all conversion logic: per-call Python overhead matters for small
+        # models. _fast_auto: the dtype that output="auto" asks for when the inputs are the model's own, or
+        # None when "auto" would convert some output.
+        out_dtypes = {np.dtype(d["dtype"]) for d in self._outputs}
+        auto = np.dtype(np.int8) if all(dt == np.int8 for dt in self._dtypes) else np.dtype(np.float32)
+        self._fast_auto = auto if out_dtypes == {auto} else None
+        self._fast = bool(self._inputs) and bool(self._outputs)
         self._lock = threading.Lock()  # one inference at a time per model; separate models run concurrently
         self.source = source if not isinstance(source, (bytes, bytearray, memoryview)) else None
 
@@ -140,14 +144,13 @@ class Model:
         return y
 
     def __call__(self, *xs: np.ndarray, output: str = "auto") -> Any:
-        if self._fast and len(xs) == 1:
-            x = xs[0]
-            # "auto" asks for int8 out of int8 in and float32 otherwise; the raw output already is that.
-            if (type(x) is np.ndarray and x.dtype == self._dtypes[0] and x.shape == self._shapes[0]
-                    and (output == "raw" or (output == "auto" and self._out_dtype ==
-                                             (np.int8 if x.dtype == np.int8 else np.float32)))):
-                with self._lock:
-                    return self._core.invoke([x])[0]
+        if (self._fast and len(xs) == len(self._shapes)
+                and (output == "raw" or (output == "auto" and self._fast_auto is not None))
+                and all(type(x) is np.ndarray and x.dtype == dt and x.shape == sh
+                        for x, dt, sh in zip(xs, self._dtypes, self._shapes))):
+            with self._lock:
+                res = self._core.invoke(list(xs))
+            return res[0] if len(res) == 1 else res
         if output not in ("auto", "float32", "int8", "raw"):
             raise ValueError(f"output must be 'auto', 'float32', 'int8' or 'raw', got {output!r}")
         if len(xs) != len(self._inputs):
