@@ -16,10 +16,17 @@ namespace edgekd {
 namespace {
 
 // How long a worker keeps polling for the next job before it sleeps on the condition variable, and how
-// long the caller polls for the workers' chunks before it starts yielding its core to them (when the
-// machine is oversubscribed, a worker may be waiting for exactly that core).
+// long the caller polls for the chunks other threads claimed before it starts yielding its core to them
+// (when the machine is oversubscribed, such a thread may be waiting for exactly that core).
 constexpr auto kWorkerSpin = std::chrono::microseconds(300);
 constexpr auto kCallerSpin = std::chrono::microseconds(50);
+// How long the caller waits for the workers' chunks before it claims those whose worker has not started:
+// as long as its own chunk took, and at least kMinStealAfter. Running a late worker's chunk then costs at
+// most one chunk more than waiting would have, while a descheduled worker would cost a scheduler slice; a
+// worker that is merely a little late to a long chunk is waited for, which keeps chunk i's rows on core i.
+// The minimum is short next to a worker's wake-up (tens of microseconds on a VM) and long enough that a
+// running worker's tiny chunk usually ends first, so the caller rarely touches the workers' claim lines.
+constexpr auto kMinStealAfter = std::chrono::microseconds(4);
 
 void chunk_bounds(int n, int chunks, int i, int* begin, int* end) {
   const int base = n / chunks, rem = n % chunks;
@@ -42,7 +49,7 @@ bool spin_until(const Ready& ready, std::chrono::microseconds budget) {
 
 }  // namespace
 
-ThreadPool::ThreadPool(int num_threads) {
+ThreadPool::ThreadPool(int num_threads) : claims_(static_cast<size_t>(std::max(1, num_threads))) {
   const int extra = std::max(1, num_threads) - 1;
   workers_.reserve(extra);
   for (int i = 0; i < extra; ++i) workers_.emplace_back([this, i] { worker_loop(i + 1); });
@@ -57,12 +64,23 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
-void ThreadPool::run_chunk(int index) {
-  if (index >= job_chunks_) return;
+bool ThreadPool::claim(int c, uint32_t gen) {
+  std::atomic<uint32_t>& g = claims_[static_cast<size_t>(c)].gen;
+  uint32_t v = g.load(std::memory_order_acquire);
+  // Claimable while the last claim is from an earlier job (wrap-around safe). A claim that succeeds
+  // proves job `gen` is still running: the caller finishes a job only after every chunk of it is claimed.
+  while (static_cast<int32_t>(gen - v) > 0) {
+    if (g.compare_exchange_weak(v, gen, std::memory_order_acq_rel, std::memory_order_acquire)) return true;
+  }
+  return false;
+}
+
+void ThreadPool::run_chunk(int chunk) {
+  const int n = job_n_.load(std::memory_order_relaxed), chunks = job_chunks_.load(std::memory_order_relaxed);
   int b, e;
-  chunk_bounds(job_n_, job_chunks_, index, &b, &e);
+  chunk_bounds(n, chunks, chunk, &b, &e);
   try {
-    if (b < e) (*job_)(b, e);
+    if (b < e) (*job_.load(std::memory_order_relaxed))(b, e);
   } catch (...) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!error_) error_ = std::current_exception();
@@ -71,7 +89,7 @@ void ThreadPool::run_chunk(int index) {
 }
 
 void ThreadPool::worker_loop(int index) {
-  long seen = 0;
+  uint32_t seen = 0;
   for (;;) {
     auto has_work = [&] {
       return stop_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen;
@@ -89,8 +107,10 @@ void ThreadPool::worker_loop(int index) {
     }
     if (stop_.load(std::memory_order_acquire)) return;
     seen = generation_.load(std::memory_order_acquire);
-    run_chunk(index);
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    if (index < job_chunks_.load(std::memory_order_relaxed) && claim(index, seen)) {
+      run_chunk(index);
+      done_.fetch_add(1, std::memory_order_acq_rel);
+    }
   }
 }
 
@@ -102,23 +122,35 @@ void ThreadPool::parallel_for(int n, const std::function<void(int, int)>& fn, in
     fn(0, n);
     return;
   }
-  // The job fields are published by the generation_ bump; spinning workers pick it up from there. Only
-  // when some worker has gone to sleep does the caller take the mutex and notify (see worker_loop).
-  job_ = &fn;
-  job_n_ = n;
-  job_chunks_ = chunks;
-  pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_seq_cst);
+  // Every chunk of the previous job is done (the wait below), so no thread uses these fields now.
+  job_.store(&fn, std::memory_order_relaxed);
+  job_n_.store(n, std::memory_order_relaxed);
+  job_chunks_.store(chunks, std::memory_order_relaxed);
+  done_.store(0, std::memory_order_relaxed);
+  const uint32_t gen = generation_.load(std::memory_order_relaxed) + 1;
+  generation_.store(gen, std::memory_order_seq_cst);
+  // Spinning workers pick the job up from generation_. Only when some worker has gone to sleep does the
+  // caller take the mutex and notify (see worker_loop).
   if (sleepers_.load(std::memory_order_seq_cst) > 0) {
     { std::lock_guard<std::mutex> lock(mu_); }  // a worker between its check and its wait gets the notify
     start_cv_.notify_all();
   }
+  const auto t0 = std::chrono::steady_clock::now();
   run_chunk(0);
-  auto done = [&] { return pending_.load(std::memory_order_acquire) == 0; };
-  if (!spin_until(done, kCallerSpin)) {
-    while (!done()) std::this_thread::yield();
+  const auto own = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
+  int workers_chunks = chunks - 1;  // chunks the workers run; the caller takes back those not started
+  auto done = [&] { return done_.load(std::memory_order_acquire) == workers_chunks; };
+  if (!spin_until(done, std::max(own, kMinStealAfter))) {
+    for (int c = 1; c < chunks; ++c) {
+      if (claim(c, gen)) {
+        run_chunk(c);
+        --workers_chunks;
+      }
+    }
+    if (!spin_until(done, kCallerSpin)) {
+      while (!done()) std::this_thread::yield();
+    }
   }
-  job_ = nullptr;
   if (failed_.load(std::memory_order_acquire)) {
     std::lock_guard<std::mutex> lock(mu_);
     std::exception_ptr e = error_;

@@ -161,6 +161,18 @@ TEST(thread_pool_covers_every_index_rethrows_and_wakes) {
     pool.parallel_for(10, [&](int b, int e) { sum.fetch_add(e - b); });  // no stale error rethrown
     EXPECT_TRUE(sum.load() == 10, sum.load());
   }
+  // A worker that has not started (here: asleep past its spin budget, so waking takes microseconds) does
+  // not hold the caller up: the caller claims its chunk. Tiny chunks right after the workers fall asleep
+  // go to the caller in practically every round; one round in 20 is enough to show the path exists.
+  edgekd::ThreadPool pair(2);
+  int caller_ran_both = 0;
+  for (int round = 0; round < 20; ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    std::thread::id ran[2];
+    pair.parallel_for(2, [&](int b, int) { ran[b] = std::this_thread::get_id(); });
+    caller_ran_both += ran[0] == std::this_thread::get_id() && ran[1] == ran[0];
+  }
+  EXPECT_TRUE(caller_ran_both > 0, "the caller never ran a sleeping worker's chunk in 20 rounds");
 }
 
 TEST(softmax_output_is_a_distribution) {
