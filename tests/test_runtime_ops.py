@@ -39,6 +39,9 @@ CASES = [
     ("MAX_POOL_2D", dict(shape=(1, 9, 9, 5), k=3, stride=2, padding="SAME")),
     ("AVERAGE_POOL_2D", dict(shape=(1, 8, 8, 8))),
     ("AVERAGE_POOL_2D", dict(shape=(1, 9, 7, 5), k=3, stride=2, padding="SAME")),
+    # Big enough (>= 2048 outputs) that the rows split across threads, with padding rows at both ends.
+    ("MAX_POOL_2D", dict(shape=(1, 33, 31, 16), k=3, stride=2, padding="SAME")),
+    ("AVERAGE_POOL_2D", dict(shape=(1, 31, 30, 24), k=3, stride=2, padding="SAME")),
     ("MEAN", dict(shape=(1, 8, 8, 8))),
     ("MEAN", dict(shape=(1, 7, 5, 24), keep_dims=True)),
     ("PAD", dict(shape=(1, 8, 8, 8))),
@@ -84,7 +87,7 @@ def test_one_op_matches_litert(case, path):
             assert np.array_equal(g, w), f"{op} {kw} seed {seed} path {path}: {first_difference(g, w)}"
 
 
-@pytest.mark.parametrize("case", CASES[:12], ids=_case_id)
+@pytest.mark.parametrize("case", CASES[:12] + [c for c in CASES if c[0].endswith("POOL_2D")], ids=_case_id)
 def test_thread_count_does_not_change_results(case):
     op, kw = case
     graph = models.one_op_model(op, seed=5, **dict(kw))

@@ -5,13 +5,38 @@
 namespace edgekd {
 namespace {
 
+constexpr int64_t kMinParallelPoolOutputs = 2048;
+
 class PoolOp : public Op {
  public:
   ops::PoolParams p;
   bool max_pool = true;
   void run(const RunContext& ctx) const override {
-    if (max_pool) ops::max_pool_s8(p, ctx.as<const int8_t>(inputs[0]), ctx.as<int8_t>(outputs[0]));
-    else ops::avg_pool_s8(p, ctx.as<const int8_t>(inputs[0]), ctx.as<int8_t>(outputs[0]));
+    const int8_t* in = ctx.as<const int8_t>(inputs[0]);
+    int8_t* out = ctx.as<int8_t>(outputs[0]);
+    if (p.batch != 1) {
+      rows(in, out, 0, p.out_h);
+      return;
+    }
+    // Output rows split across threads from kMinParallelPoolOutputs outputs (about 0.7 ns each).
+    const int64_t row_outputs = int64_t(p.out_w) * p.channels;
+    parallel_elements(ctx, p.out_h, 1, [&](int64_t r0, int64_t r1) { rows(in, out, int(r0), int(r1)); },
+                      (kMinParallelPoolOutputs + row_outputs - 1) / row_outputs);
+  }
+  // Output rows [r0, r1) of a batch-1 pool, as the same kernel over the input rows their windows can reach:
+  // the window of output row r starts at input row r * stride - pad_top either way, and rows past the
+  // input's end are clipped either way, so every output is the one the whole-tensor call computes.
+  void rows(const int8_t* in, int8_t* out, int r0, int r1) const {
+    ops::PoolParams q = p;
+    q.out_h = r1 - r0;
+    const int y0 = r0 * p.stride_h - p.pad_top;
+    const int skip = y0 > 0 ? y0 : 0;
+    q.pad_top = y0 > 0 ? 0 : -y0;
+    q.in_h = p.in_h - skip;
+    in += int64_t(skip) * p.in_w * p.channels;
+    out += int64_t(r0) * p.out_w * p.channels;
+    if (max_pool) ops::max_pool_s8(q, in, out);
+    else ops::avg_pool_s8(q, in, out);
   }
   std::string family() const override { return "pool"; }
   std::string kernel() const override { return max_pool ? "max_pool_s8" : "avg_pool_s8"; }
