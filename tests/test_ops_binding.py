@@ -116,6 +116,8 @@ def test_pool_matches_litert(opname):
     code = lo.MAX_POOL_2D if opname == "max_pool" else lo.AVERAGE_POOL_2D
     for trial in range(TRIALS * 2):
         n, h, w, c = int(rng.integers(1, 3)), int(rng.integers(1, 12)), int(rng.integers(1, 12)), int(rng.integers(1, 300))
+        if trial % 3 == 1:  # fewer channels than one vector (max pool's per-channel-count kernels)
+            c = int(rng.integers(1, 16))
         fh, fw = int(rng.integers(1, min(h, 4) + 1)), int(rng.integers(1, min(w, 4) + 1))
         sh, sw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
         if trial % 7 == 0:  # global pooling
