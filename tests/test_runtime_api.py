@@ -203,6 +203,29 @@ def test_models_run_concurrently_from_threads():
         assert np.array_equal(r, w)
 
 
+def test_one_model_shared_by_threads_runs_one_inference_at_a_time():
+    # The model's own mutex (taken with the GIL released) serializes calls on one model: every call from
+    # every thread gets the output for its own input.
+    g = models.small_cnn(seed=0)
+    m = edgekd.load(write_tflite(g), num_threads=2)
+    xs = [litert.random_inputs(g, seed=s)[0] for s in range(4)]
+    want = [m(x) for x in xs]
+    bad: list = []
+
+    def work(i):
+        for k in range(200):
+            x = xs[(i + k) % len(xs)]
+            if not np.array_equal(m(x), want[(i + k) % len(xs)]):
+                bad.append((i, k))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not bad, f"{len(bad)} calls got another call's output, first {bad[0]}"
+
+
 def test_missing_file_is_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         edgekd.load(tmp_path / "nope.tflite")
