@@ -8,11 +8,11 @@
 // word for a while after each job (kWorkerSpin) before they sleep, and the caller spins for the chunks to
 // finish. Between bursts (an idle model) the workers sleep.
 //
-// A worker claims its chunk before running it, and the caller, when the others are not finished as long
-// after its own chunk as that chunk took (at least 4 us), claims every chunk whose worker has not started (still waking
-// up, or descheduled on an oversubscribed machine: measured, a whole 20 ms scheduler slice per op) and
-// runs it itself. parallel_for waits for chunks, never for a worker that has not begun. Which thread runs
-// a chunk never changes a result.
+// A worker claims its chunk before running it. When the other chunks are not finished as long after the
+// caller's own chunk as that chunk took (at least 4 us), the caller claims every chunk whose worker has not
+// started (still waking up, or descheduled on an oversubscribed machine: measured, a whole 20 ms scheduler
+// slice per op) and runs it itself. parallel_for waits for chunks, never for a worker that has not begun.
+// Which thread runs a chunk never changes a result.
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -34,8 +34,8 @@ class ThreadPool {
 
   int num_threads() const { return static_cast<int>(workers_.size()) + 1; }
   // fn(begin, end) over contiguous chunks of [0, n), at most `max_chunks` (default: one per thread).
-  // Blocks until all chunks are done. Exceptions from chunks are rethrown
-  // here (the first one). One caller at a time (a Model runs one inference at a time).
+  // Blocks until all chunks are done. Exceptions from chunks are rethrown here (the first one).
+  // One caller at a time (a Model runs one inference at a time).
   void parallel_for(int n, const std::function<void(int, int)>& fn, int max_chunks = 0);
 
  private:

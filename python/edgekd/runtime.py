@@ -141,15 +141,15 @@ class Model:
         return y
 
     def __call__(self, *xs: np.ndarray, output: str = "auto") -> Any:
-        if self._fast and (output == "raw" or (output == "auto" and self._fast_auto is not None)):
+        if (self._fast and len(xs) == len(self._shapes)
+                and (output == "raw" or (output == "auto" and self._fast_auto is not None))):
             if len(xs) == 1:  # spelled out: a generator over zip() costs a microsecond per call
                 x = xs[0]
-                if type(x) is np.ndarray and x.dtype == self._dtypes[0] and x.shape == self._shapes[0]:
-                    res = self._core.invoke([x])
-                    return res[0] if len(res) == 1 else res
-            elif len(xs) == len(self._shapes) and all(
-                    type(x) is np.ndarray and x.dtype == dt and x.shape == sh
-                    for x, dt, sh in zip(xs, self._dtypes, self._shapes)):
+                ready = type(x) is np.ndarray and x.dtype == self._dtypes[0] and x.shape == self._shapes[0]
+            else:
+                ready = all(type(x) is np.ndarray and x.dtype == dt and x.shape == sh
+                            for x, dt, sh in zip(xs, self._dtypes, self._shapes))
+            if ready:
                 res = self._core.invoke(list(xs))
                 return res[0] if len(res) == 1 else res
         if output not in ("auto", "float32", "int8", "raw"):
