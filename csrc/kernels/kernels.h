@@ -95,8 +95,8 @@ struct PackedDwConv {
   std::vector<int32_t> bias;  // [out_c padded], as the kernel wants it
   OutputStage out;
   const char* variant = "";   // the kernel actually used, e.g. "dwconv_3x3s1_avx2" or "dwconv_generic_ref"
-  // Some channel of `out` shifts left or has an INT32_MIN multiplier (set by pack_dwconv; SIMD paths
-  // leave those requantization steps out when it is false).
+  // Some channel of `out` shifts left, has no right shift, or has an INT32_MIN multiplier (set by
+  // pack_dwconv; the x86 paths take a shorter requantization when it is false).
   bool general_stage = true;
 };
 

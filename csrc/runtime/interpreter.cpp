@@ -96,12 +96,10 @@ void Model::Impl::load(int num_threads) {
 
   const std::vector<bool> folded = fold_shape_ops(def, tensors);
   BuildContext bctx(def, tensors, isa);
-  std::vector<int> op_index;
   for (size_t i = 0; i < def.operators.size(); ++i) {
     if (folded[i]) { ++info.num_folded_ops; continue; }
     bctx.set_op(&def.operators[i]);
     ops.push_back(build_op(bctx));
-    op_index.push_back(static_cast<int>(i));
   }
 
   // Lifetimes in steps: model inputs live from step 0, outputs to the end; everything else from the op

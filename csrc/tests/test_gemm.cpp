@@ -378,8 +378,11 @@ TEST(every_path_requant_over_all_shifts_and_extreme_accumulators) {
       p.a_zp = iter % 3 == 0 ? 0 : g.uniform(-128, 127);
       for (int j = 0; j < n; ++j) p.w[j] = static_cast<int8_t>(j % 3 - 1);
       p.has_bias = true;
+      // Every third problem right-shifts every column (r >= 1), so whole tiles take requant8's short form.
+      const bool right_only = iter % 3 == 2;
       for (int j = 0; j < n; ++j) {
-        const int shift = (iter * 7 + j) % 63 - 31;  // every shift in [-31, 31] across iterations
+        // every shift in [-31, 31] across iterations
+        const int shift = right_only ? -1 - (iter * 7 + j) % 31 : (iter * 7 + j) % 63 - 31;
         p.out.shift[j] = j % 29 == 0 ? -32 - g.uniform(0, 10) : shift;
         const int32_t mults[] = {INT32_MIN, INT32_MAX, 1 << 30, g.uniform(1 << 30, INT32_MAX),
                                  g.uniform(INT32_MIN, INT32_MAX), 0, 1, -1, -(1 << 30) - g.uniform(0, 99)};

@@ -96,7 +96,7 @@ PackedDwConv pack_dwconv(const DwConvKernel& kernel, const DwConvParams& params,
   packed.out = out;
   packed.general_stage = false;
   for (int i = 0; i < params.out_c(); ++i)
-    if (out.shift[i] > 0 || out.multiplier[i] == INT32_MIN) packed.general_stage = true;
+    if (out.shift[i] >= 0 || out.multiplier[i] == INT32_MIN) packed.general_stage = true;
   return packed;
 }
 

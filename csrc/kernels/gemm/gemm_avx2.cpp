@@ -104,7 +104,7 @@ inline __m256i load_w16(const int8_t* p) {
 // The output-stage constants of one 16-column panel (columns past n get multiplier 0 and shift 0).
 struct RequantPanel {
   RequantCols8 q[2];
-  bool general;  // some column needs requant8's left shift or INT_MIN patch
+  bool general;  // some column needs requant8's general form (left shift, INT_MIN patch or r = 0)
 };
 
 // Fills *rp in place (returning the 640-byte struct by value compiled to a rep movs per panel, and
@@ -123,7 +123,7 @@ inline void requant_panel(const OutputStage& os, int col0, int cols, RequantPane
   }
   rp->q[0] = requant_cols8(mult, shift, os.output_zero_point);
   rp->q[1] = requant_cols8(mult + 8, shift + 8, os.output_zero_point);
-  rp->general = rp->q[0].any_left || rp->q[0].any_sat || rp->q[1].any_left || rp->q[1].any_sat;
+  rp->general = rp->q[0].general() || rp->q[1].general();
 }
 
 // Everything a tile needs besides its panel and rows.
