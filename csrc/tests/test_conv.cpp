@@ -164,22 +164,30 @@ TEST(conv_matches_direct_convolution_all_paths_and_threads) {
       {1, 10, 9, 1, 5, 3, 3, 1, 3, true},    // dilation over one channel: tap by tap
       {1, 9, 10, 3, 5, 3, 3, 2, 2, true},    // dilation and stride over three channels
       {1, 20, 20, 3, 8, 3, 3, 2, 1, false},  // stride 2 VALID: no padding at all
+      {2, 7, 6, 3, 5, 3, 3, 1, 1, true},     // two images through the bordered copy
   };
   ThreadPool pool2(2), pool3(3);
   for (const Shape& s : shapes) {
     const ConvCase c = make_case(g, s.batch, s.h, s.w, s.ic, s.oc, s.kh, s.kw, s.stride, s.dil, s.same);
     const std::vector<int8_t> want = direct_conv(c);
-    for (Isa isa : runnable_isas()) {
-      const PackedConv pc = pack_conv(isa, c.p, c.weights.data(), c.bias.data(), c.out);
+    // Small padded inputs go through the bordered copy; each case also runs with it turned off, the path
+    // inputs above kMaxPaddedImageBytes take (padding handled per pixel by im2col).
+    for (Isa isa : runnable_isas()) for (bool bordered : {true, false}) {
+      PackedConv pc = pack_conv(isa, c.p, c.weights.data(), c.bias.data(), c.out);
       const bool expect_direct = s.kh == 1 && s.kw == 1 && s.stride == 1;
       EXPECT_TRUE(pc.direct == expect_direct, c.describe() << ": direct=" << pc.direct);
+      const bool padded = c.p.pad_top > 0 || c.p.pad_left > 0 ||
+                          (c.p.out_h - 1) * c.p.stride_h + (c.p.kh - 1) * c.p.dilation_h + 1 > c.p.in_h + c.p.pad_top ||
+                          (c.p.out_w - 1) * c.p.stride_w + (c.p.kw - 1) * c.p.dilation_w + 1 > c.p.in_w + c.p.pad_left;
+      EXPECT_TRUE((pc.padded_bytes > 0) == (padded && !expect_direct), c.describe() << ": padded_bytes=" << pc.padded_bytes);
+      if (!bordered) pc.padded_bytes = 0;
       ThreadPool* pools[] = {nullptr, &pool2, &pool3};
       for (ThreadPool* pool : pools) {
         std::vector<int8_t> got(want.size(), 0x11);
         run_conv(pc, c.input.data(), got.data(), pool);
         const std::string d = first_diff(got, want, c.p.out_c);
-        EXPECT_TRUE(d.empty(), isa_name(isa) << " threads=" << (pool ? pool->num_threads() : 1) << " "
-                                             << c.describe() << ": " << d);
+        EXPECT_TRUE(d.empty(), isa_name(isa) << (bordered ? " bordered" : "") << " threads="
+                                             << (pool ? pool->num_threads() : 1) << " " << c.describe() << ": " << d);
       }
       // Caller-provided scratch of exactly the advertised size.
       std::vector<uint8_t> scratch(conv_scratch_bytes(pc, 3) + 1);
@@ -209,8 +217,10 @@ TEST(conv_with_padding_wider_than_the_kernel) {
     c.p.out_h = s.out_h;
     c.p.out_w = s.out_w;
     const std::vector<int8_t> want = direct_conv(c);
-    for (Isa isa : runnable_isas()) {
-      const PackedConv pc = pack_conv(isa, c.p, c.weights.data(), c.bias.data(), c.out);
+    for (Isa isa : runnable_isas()) for (bool bordered : {true, false}) {
+      PackedConv pc = pack_conv(isa, c.p, c.weights.data(), c.bias.data(), c.out);
+      EXPECT_TRUE(pc.padded_bytes > 0, c.describe() << " takes the bordered copy");
+      if (!bordered) pc.padded_bytes = 0;
       for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &pool2}) {
         std::vector<int8_t> got(want.size(), 0x11);
         run_conv(pc, c.input.data(), got.data(), pool);

@@ -13,6 +13,10 @@ namespace {
 
 // im2col rows are built in blocks of about this many bytes per thread (stays in L2 next to the weights).
 constexpr size_t kIm2colBlockBytes = 64 * 1024;
+// Padded inputs up to this size are copied into a bordered image first (PackedConv::padded): on small maps
+// the edge pixels, whose kernel rows im2col assembles from fills and partial copies, are a large share
+// (all of them on a 4x4 map with a 3x3 kernel), and the copy is cheap next to them.
+constexpr size_t kMaxPaddedImageBytes = 16 * 1024;
 
 [[noreturn]] void bad(const std::string& what, const std::string& msg) {
   throw std::invalid_argument(what + ": " + msg);
@@ -344,7 +348,43 @@ PackedConv pack_conv(const KernelTable& table, const ConvParams& p, const int8_t
   conv.gemm = pack_gemm(*table.gemm, weights, bias, p.out_c, p.k(), p.input_zero_point, out);
   conv.direct = p.kh == 1 && p.kw == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_top == 0 &&
                 p.pad_left == 0 && p.out_h == p.in_h && p.out_w == p.in_w;
+  // The rows and columns the windows reach, padding included.
+  const int ph = (p.out_h - 1) * p.stride_h + (p.kh - 1) * p.dilation_h + 1;
+  const int pw = (p.out_w - 1) * p.stride_w + (p.kw - 1) * p.dilation_w + 1;
+  const bool pads = p.pad_top > 0 || p.pad_left > 0 || ph - p.pad_top > p.in_h || pw - p.pad_left > p.in_w;
+  const size_t bytes = static_cast<size_t>(p.batch) * ph * pw * p.in_c;
+  if (!conv.direct && pads && bytes <= kMaxPaddedImageBytes) {
+    conv.padded = p;
+    conv.padded.in_h = ph;
+    conv.padded.in_w = pw;
+    conv.padded.pad_top = conv.padded.pad_left = 0;
+    conv.padded_bytes = bytes;
+  }
   return conv;
+}
+
+// Copies `input` into the bordered image of conv.padded (the input zero point outside the input).
+void pad_image(const PackedConv& conv, const int8_t* input, int8_t* dst) {
+  const ConvParams& p = conv.params;
+  const int ph = conv.padded.in_h, pw = conv.padded.in_w;
+  const size_t c = static_cast<size_t>(p.in_c), out_row = pw * c;
+  const int8_t zp = static_cast<int8_t>(p.input_zero_point);
+  // Input columns [0, x1) land at padded columns [pad_left, x1 + pad_left).
+  const int x1 = pw - p.pad_left < p.in_w ? pw - p.pad_left : p.in_w;
+  const size_t left = static_cast<size_t>(p.pad_left) * c, copy = static_cast<size_t>(x1) * c;
+  for (int b = 0; b < p.batch; ++b) {
+    const int8_t* image = input + static_cast<size_t>(b) * p.in_h * p.in_w * c;
+    for (int y = 0; y < ph; ++y, dst += out_row) {
+      const int iy = y - p.pad_top;
+      if (iy < 0 || iy >= p.in_h) {
+        std::memset(dst, zp, out_row);
+        continue;
+      }
+      std::memset(dst, zp, left);
+      std::memcpy(dst + left, image + static_cast<size_t>(iy) * p.in_w * c, copy);
+      std::memset(dst + left + copy, zp, out_row - left - copy);
+    }
+  }
 }
 
 PackedConv pack_conv(Isa isa, const ConvParams& params, const int8_t* weights, const int32_t* bias,
@@ -352,9 +392,12 @@ PackedConv pack_conv(Isa isa, const ConvParams& params, const int8_t* weights, c
   return pack_conv(kernel_table(isa), params, weights, bias, out);
 }
 
+// Scratch: the bordered image (when used), then one im2col slot per thread.
+size_t padded_image_slot(const PackedConv& conv) { return (conv.padded_bytes + 63) / 64 * 64; }
+
 size_t conv_scratch_bytes(const PackedConv& conv, int num_threads) {
   if (conv.direct) return 0;
-  return static_cast<size_t>(num_threads < 1 ? 1 : num_threads) * im2col_slot_bytes(conv);
+  return padded_image_slot(conv) + static_cast<size_t>(num_threads < 1 ? 1 : num_threads) * im2col_slot_bytes(conv);
 }
 
 void run_conv(const PackedConv& conv, const int8_t* input, int8_t* output, ThreadPool* pool, void* scratch,
@@ -377,12 +420,20 @@ void run_conv(const PackedConv& conv, const int8_t* input, int8_t* output, Threa
     bad("CONV_2D", "scratch of " + std::to_string(scratch_bytes) + " bytes is smaller than the " +
                        std::to_string(need) + " bytes needed");
   }
-  int8_t* const scratch8 = static_cast<int8_t*>(scratch);
+  int8_t* scratch8 = static_cast<int8_t*>(scratch);
+  const ConvParams* geometry = &p;
+  if (conv.padded_bytes) {
+    pad_image(conv, input, scratch8);
+    input = scratch8;
+    geometry = &conv.padded;
+    scratch8 += padded_image_slot(conv);
+  }
+  const ConvParams& g = *geometry;
   const size_t k = static_cast<size_t>(p.k());
-  if (split_columns(kernel, m, n, threads) && static_cast<size_t>(m) * k <= need) {
+  if (split_columns(kernel, m, n, threads) && static_cast<size_t>(m) * k <= need - padded_image_slot(conv)) {
     // Few output pixels (e.g. a 1x1 map): build all M im2col rows once (when they fit in the scratch), then
     // threads take output channels.
-    im2col(p, input, 0, m, scratch8);
+    im2col(g, input, 0, m, scratch8);
     run_gemm(kernel, conv.gemm, m, scratch8, k, output, static_cast<size_t>(n), pool);
     return;
   }
@@ -396,7 +447,7 @@ void run_conv(const PackedConv& conv, const int8_t* input, int8_t* output, Threa
     int8_t* buf = scratch8 + t * slot;
     for (int r0 = mb; r0 < me; r0 += block) {
       const int rows = me - r0 < block ? me - r0 : block;
-      im2col(p, input, r0, rows, buf);
+      im2col(g, input, r0, rows, buf);
       kernel.run(conv.gemm, rows, buf, k, output + static_cast<size_t>(r0) * n, static_cast<size_t>(n), 0, n);
     }
   });

@@ -45,6 +45,10 @@ struct PackedConv {
   const GemmKernel* kernel = nullptr;  // the GEMM micro-kernel chosen at pack time
   PackedGemm gemm;                     // pre-packed weights, folded bias, output stage
   bool direct = false;                 // 1x1 / stride 1 / no padding: input used as A without im2col
+  // Small padded inputs (edge pixels a large share of the work): each run first copies the input into a
+  // zero-point-bordered image of `padded` geometry (no padding, every window inside), padded_bytes long.
+  ConvParams padded;
+  size_t padded_bytes = 0;             // 0: im2col reads the input and handles the padding per pixel
 };
 
 // weights: [out_c][kh][kw][in_c] int8 (TFLite CONV_2D layout); bias: [out_c] int32 or nullptr.
