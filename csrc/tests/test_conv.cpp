@@ -208,6 +208,8 @@ TEST(conv_with_padding_wider_than_the_kernel) {
       {5, 7, 3, 3, 3, 2, 1, 3, 5, 4, 6},
       {6, 5, 2, 2, 3, 1, 2, 2, 4, 7, 8},
       {4, 4, 17, 3, 3, 1, 1, 4, 4, 8, 8},
+      {2, 2, 3, 3, 3, 1, 1, 5, 5, 1, 1},  // the only window lies wholly in the padding, past the image
+      {3, 5, 2, 3, 3, 1, 1, 0, 6, 1, 2},  // left padding wider than the bordered image
   };
   ThreadPool pool2(2);
   for (const Shape& s : shapes) {

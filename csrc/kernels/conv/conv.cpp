@@ -369,9 +369,11 @@ void pad_image(const PackedConv& conv, const int8_t* input, int8_t* dst) {
   const int ph = conv.padded.in_h, pw = conv.padded.in_w;
   const size_t c = static_cast<size_t>(p.in_c), out_row = pw * c;
   const int8_t zp = static_cast<int8_t>(p.input_zero_point);
-  // Input columns [0, x1) land at padded columns [pad_left, x1 + pad_left).
-  const int x1 = pw - p.pad_left < p.in_w ? pw - p.pad_left : p.in_w;
-  const size_t left = static_cast<size_t>(p.pad_left) * c, copy = static_cast<size_t>(x1) * c;
+  // Input columns [0, x1) land at padded columns [pad_left, pad_left + x1); a left padding as wide as the
+  // whole image (explicit paddings allow it) leaves no input column in it.
+  const int lcols = p.pad_left < pw ? p.pad_left : pw;
+  const int x1 = pw - lcols < p.in_w ? pw - lcols : p.in_w;
+  const size_t left = static_cast<size_t>(lcols) * c, copy = static_cast<size_t>(x1) * c;
   for (int b = 0; b < p.batch; ++b) {
     const int8_t* image = input + static_cast<size_t>(b) * p.in_h * p.in_w * c;
     for (int y = 0; y < ph; ++y, dst += out_row) {
