@@ -125,6 +125,25 @@ def test_float_edges_model(float_edges):
     assert np.allclose(edgekd._core.runtime_dequantize(yq, so, zo), y)
 
 
+def test_exact_call_path_takes_only_exact_arrays(cnn):
+    # model(x) hands a C-contiguous array of the input's own dtype and shape straight to core.invoke_exact;
+    # anything else must come back as None and take the general path, with the same result.
+    g, model = cnn
+    m = edgekd.load(model)
+    x = litert.random_inputs(g, seed=4)[0]
+    want = litert.run(model, [x])[0]
+    y = m._core.invoke_exact(x)
+    assert y.dtype == want.dtype and np.array_equal(y, want)
+    assert np.array_equal(m(x), want) and np.array_equal(m(x, output="raw"), want)
+    fortran = np.asfortranarray(x[0, :, :, 0])[None, :, :, None]  # same values, not C-contiguous
+    assert not fortran.flags.c_contiguous
+    wide = x.astype(np.int16)
+    for other in (fortran, wide, x[0], x.tolist()):
+        assert m._core.invoke_exact(other) is None
+    assert np.array_equal(m(fortran), want)
+    assert np.array_equal(m(x[0]), want[0])  # no batch dimension
+
+
 def test_wrong_input_shape_and_dtype(cnn):
     m = edgekd.load(cnn[1])
     with pytest.raises(ValueError, match="shape"):

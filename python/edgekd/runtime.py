@@ -53,6 +53,11 @@ class Model:
         auto = np.dtype(np.int8) if all(dt == np.int8 for dt in self._dtypes) else np.dtype(np.float32)
         self._fast_auto = auto if out_dtypes == {auto} else None
         self._fast = bool(self._inputs) and bool(self._outputs)
+        # One input and one output: core.invoke_exact checks the array itself (None when it needs the
+        # general path). For output="auto" only when "auto" converts nothing.
+        single = len(self._inputs) == 1 and len(self._outputs) == 1
+        self._exact_auto = single and self._fast_auto is not None
+        self._exact_raw = single
         self.source = source if not isinstance(source, (bytes, bytearray, memoryview)) else None
 
     # -- information ---------------------------------------------------------------------------------
@@ -141,6 +146,10 @@ class Model:
         return y
 
     def __call__(self, *xs: np.ndarray, output: str = "auto") -> Any:
+        if len(xs) == 1 and (self._exact_auto if output == "auto" else output == "raw" and self._exact_raw):
+            y = self._core.invoke_exact(xs[0])
+            if y is not None:
+                return y
         if (self._fast and len(xs) == len(self._shapes)
                 and (output == "raw" or (output == "auto" and self._fast_auto is not None))):
             if len(xs) == 1:  # spelled out: a generator over zip() costs a microsecond per call
