@@ -275,3 +275,12 @@ def test_two_inputs_two_outputs_every_call_form_agrees():
         assert np.allclose(o, (r.astype(np.float32) - d["zero_points"][0]) * d["scales"][0])
     with pytest.raises(ValueError, match="takes 2 inputs"):
         m(xs[0])
+    # Exact arrays go straight to core.invoke_exact; one array in another layout or dtype sends the whole
+    # call to the general path, with the same result.
+    exact = m._core.invoke_exact(*xs)
+    assert isinstance(exact, list) and all(np.array_equal(o, w) for o, w in zip(exact, want))
+    fortran = np.asfortranarray(xs[1][0].transpose(2, 0, 1)).transpose(1, 2, 0)[None]
+    assert not fortran.flags.c_contiguous and np.array_equal(fortran, xs[1])
+    for other in ([xs[0], fortran], [xs[0], xs[1].astype(np.int16)], [xs[0], xs[1][0]], [xs[0]], xs * 2):
+        assert m._core.invoke_exact(*other) is None
+    assert all(np.array_equal(o, w) for o, w in zip(m(xs[0], fortran), want))

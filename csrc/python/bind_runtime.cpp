@@ -111,25 +111,51 @@ class PyModel {
     return result;
   }
 
-  // The common call of a one-input, one-output model, with nothing to convert: x is a C-contiguous ndarray
-  // of exactly the input's dtype and shape. Returns the output array, or None for anything else (the caller
-  // then takes the general path, which converts or reports the mismatch). No list in or out and no checks
-  // left to Python: `model(x)` measured 0.3-1.5 us less per call than through invoke().
-  py::object invoke_exact(py::handle x) {
-    if (in_dtypes_.size() != 1 || out_dtypes_.size() != 1 || !py::isinstance<py::array>(x)) return py::none();
-    const auto a = py::reinterpret_borrow<py::array>(x);
-    const TensorInfo& t = m_->inputs()[0];
-    if (!a.dtype().is(in_dtypes_[0]) || !(a.flags() & py::array::c_style) ||
-        a.ndim() != static_cast<py::ssize_t>(t.shape.size()))
-      return py::none();
-    for (size_t d = 0; d < t.shape.size(); ++d)
-      if (a.shape(static_cast<py::ssize_t>(d)) != t.shape[d]) return py::none();
-    py::array out(out_dtypes_[0], out_shapes_[0]);
-    run_copying(&a, 1, &out, 1);
-    return std::move(out);
+  // The common call, with nothing to convert: each x a C-contiguous ndarray of exactly its input's dtype and
+  // shape. Returns the output array (a list of them for several outputs), or None for anything else (the
+  // caller then takes the general path, which converts or reports the mismatch). No checks left to Python:
+  // `model(x)` measured 0.3-1.5 us less per call than through invoke(), and a two-input call 3.6 us less
+  // than the Python checks and invoke() it replaces.
+  py::object invoke_exact(const py::args& xs) {
+    const size_t n_in = in_dtypes_.size(), n_out = out_dtypes_.size();
+    if (xs.size() != n_in || n_in == 0 || n_out == 0) return py::none();
+    if (n_in == 1 && n_out == 1) {  // no vectors: the one-array case is the one small models call most
+      if (!exact_input(xs[0], 0)) return py::none();
+      const auto a = py::reinterpret_borrow<py::array>(xs[0]);
+      py::array out(out_dtypes_[0], out_shapes_[0]);
+      run_copying(&a, 1, &out, 1);
+      return std::move(out);
+    }
+    std::vector<py::array> in;
+    in.reserve(n_in);
+    for (size_t i = 0; i < n_in; ++i) {
+      if (!exact_input(xs[i], i)) return py::none();
+      in.push_back(py::reinterpret_borrow<py::array>(xs[i]));
+    }
+    std::vector<py::array> out;
+    out.reserve(n_out);
+    for (size_t i = 0; i < n_out; ++i) out.emplace_back(out_dtypes_[i], out_shapes_[i]);
+    run_copying(in.data(), n_in, out.data(), n_out);
+    if (n_out == 1) return std::move(out[0]);
+    py::list result(n_out);
+    for (size_t i = 0; i < n_out; ++i) result[i] = std::move(out[i]);
+    return std::move(result);
   }
 
  private:
+  // x is a C-contiguous ndarray of input i's dtype and shape.
+  bool exact_input(py::handle x, size_t i) const {
+    if (!py::isinstance<py::array>(x)) return false;
+    const auto a = py::reinterpret_borrow<py::array>(x);
+    const TensorInfo& t = m_->inputs()[i];
+    if (!a.dtype().is(in_dtypes_[i]) || !(a.flags() & py::array::c_style) ||
+        a.ndim() != static_cast<py::ssize_t>(t.shape.size()))
+      return false;
+    for (size_t d = 0; d < t.shape.size(); ++d)
+      if (a.shape(static_cast<py::ssize_t>(d)) != t.shape[d]) return false;
+    return true;
+  }
+
   // Copies the inputs in, runs the model and copies the outputs out, with the GIL released and the model's
   // own mutex held: one inference at a time per model, separate models concurrently. Arrays checked by the
   // caller (dtype, C layout; set_input / get_output check the byte counts).
@@ -193,7 +219,7 @@ void register_runtime(py::module_& m) {
       .def("outputs", &PyModel::outputs)
       .def("info", &PyModel::info)
       .def("invoke", &PyModel::invoke, py::arg("arrays"))
-      .def("invoke_exact", &PyModel::invoke_exact, py::arg("x"));
+      .def("invoke_exact", &PyModel::invoke_exact);
   m.def("runtime_quantize", &quantize, py::arg("x"), py::arg("scale"), py::arg("zero_point"),
         "float32 -> int8 as TFLite's QUANTIZE computes it.");
   m.def("runtime_dequantize", &dequantize, py::arg("x"), py::arg("scale"), py::arg("zero_point"),

@@ -45,19 +45,13 @@ class Model:
         self._info = self._core.info()
         self._shapes = [tuple(d["shape"]) for d in self._inputs]
         self._dtypes = [np.dtype(d["dtype"]) for d in self._inputs]
-        # The common case (every input fed in the model's own dtype and shape, the outputs wanted in the
-        # dtype the model produces) skips all conversion logic: per-call Python overhead matters for small
-        # models. _fast_auto: the dtype that output="auto" asks for when the inputs are the model's own, or
-        # None when "auto" would convert some output.
+        # The common case skips all conversion logic (per-call Python overhead matters for small models):
+        # every input fed as a C-contiguous array of its own dtype and shape, which core.invoke_exact checks
+        # itself (None sends anything else to the general path). For output="auto" only when "auto", which
+        # asks for int8 when every input is int8 and float32 otherwise, converts no output.
         out_dtypes = {np.dtype(d["dtype"]) for d in self._outputs}
         auto = np.dtype(np.int8) if all(dt == np.int8 for dt in self._dtypes) else np.dtype(np.float32)
-        self._fast_auto = auto if out_dtypes == {auto} else None
-        self._fast = bool(self._inputs) and bool(self._outputs)
-        # One input and one output: core.invoke_exact checks the array itself (None when it needs the
-        # general path). For output="auto" only when "auto" converts nothing.
-        single = len(self._inputs) == 1 and len(self._outputs) == 1
-        self._exact_auto = single and self._fast_auto is not None
-        self._exact_raw = single
+        self._exact_auto = out_dtypes == {auto}
         self.source = source if not isinstance(source, (bytes, bytearray, memoryview)) else None
 
     # -- information ---------------------------------------------------------------------------------
@@ -146,21 +140,10 @@ class Model:
         return y
 
     def __call__(self, *xs: np.ndarray, output: str = "auto") -> Any:
-        if len(xs) == 1 and (self._exact_auto if output == "auto" else output == "raw" and self._exact_raw):
-            y = self._core.invoke_exact(xs[0])
+        if self._exact_auto if output == "auto" else output == "raw":
+            y = self._core.invoke_exact(*xs)
             if y is not None:
                 return y
-        if (self._fast and len(xs) == len(self._shapes)
-                and (output == "raw" or (output == "auto" and self._fast_auto is not None))):
-            if len(xs) == 1:  # spelled out: a generator over zip() costs a microsecond per call
-                x = xs[0]
-                ready = type(x) is np.ndarray and x.dtype == self._dtypes[0] and x.shape == self._shapes[0]
-            else:
-                ready = all(type(x) is np.ndarray and x.dtype == dt and x.shape == sh
-                            for x, dt, sh in zip(xs, self._dtypes, self._shapes))
-            if ready:
-                res = self._core.invoke(list(xs))
-                return res[0] if len(res) == 1 else res
         if output not in ("auto", "float32", "int8", "raw"):
             raise ValueError(f"output must be 'auto', 'float32', 'int8' or 'raw', got {output!r}")
         if len(xs) != len(self._inputs):
