@@ -1,0 +1,157 @@
+"""Per-op edgekd vs LiteRT (its default XNNPACK delegate): which ops of a network win and which lose.
+
+    python benchmarks/per_op.py [--network "MobileNetV2 0.35 96x96" | --model m.tflite] [--threads 1]
+                                [--blocks 5] [--runs 300]
+
+Every op of the network becomes a one-op model (its constant operands kept, its other inputs made graph
+inputs and fed seeded random values). Each one-op model, the whole network and two trivial models run on
+both backends in ONE process, in alternating blocks (order swapped every block, as paired.py does). An op's
+time is its median call time minus the median call time of the trivial model with the same number of inputs
+(a 2x2 MAX_POOL for one input, a one-pixel ADD for two), which removes each backend's Python call overhead
+(it grows with the number of inputs: LiteRT sets each tensor separately). The sum over ops lands near the
+whole network's time on both backends, which checks the method. Needs ai-edge-litert (the `peers` extra)."""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from compare import NETWORKS  # noqa: E402
+from paired import _block_median_ms  # noqa: E402
+
+
+def one_op_model(graph, index: int) -> bytes:
+    """Op `index` of `graph` alone: its tensors copied, its non-constant inputs made the model's inputs."""
+    from edgekd import ir
+    from edgekd.tflite.writer import write_tflite
+
+    op = graph.ops[index]
+    g = ir.Graph()
+    new_index: dict[int, int] = {}
+
+    def tensor(t: int) -> int:
+        if t not in new_index:
+            src = graph.tensors[t]
+            new_index[t] = g.add_tensor(src.name, src.shape, src.dtype, src.data, src.quant,
+                                        src.shape_signature)
+        return new_index[t]
+
+    inputs = [tensor(t) if t >= 0 else -1 for t in op.inputs]
+    outputs = [tensor(t) for t in op.outputs]
+    g.ops.append(ir.Op(op.type, inputs, outputs, dict(op.options), op.version))
+    g.inputs = [new_index[t] for t in op.inputs if t >= 0 and graph.tensors[t].data is None]
+    g.outputs = outputs
+    return write_tflite(g)
+
+
+def baseline_model(num_inputs: int) -> bytes:
+    """The cheapest model with `num_inputs` int8 inputs that both backends run."""
+    from edgekd import ir
+    from edgekd.tflite.writer import write_tflite
+
+    g = ir.Graph()
+    if num_inputs == 1:
+        a = g.add_activation("a", (1, 2, 2, 8), 0.1, 0)
+        c = g.add_activation("c", (1, 1, 1, 8), 0.1, 0)
+        g.add_op("MAX_POOL_2D", [a], [c], padding="VALID", stride_w=2, stride_h=2, filter_width=2,
+                 filter_height=2, fused_activation_function="NONE")
+        g.inputs = [a]
+    else:
+        a = g.add_activation("a", (1, 1, 1, 8), 0.1, 0)
+        b = g.add_activation("b", (1, 1, 1, 8), 0.1, 0)
+        c = g.add_activation("c", (1, 1, 1, 8), 0.2, 0)
+        g.add_op("ADD", [a, b], [c], fused_activation_function="NONE")
+        g.inputs = [a, b]
+    g.outputs = [c]
+    return write_tflite(g)
+
+
+def callers(model: bytes, threads: int, seed: int = 0):
+    """(edgekd call, LiteRT call, number of inputs) on seeded random inputs."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    import edgekd
+
+    it = Interpreter(model_content=model, num_threads=threads)
+    it.allocate_tensors()
+    ins, out = it.get_input_details(), it.get_output_details()[0]
+    rng = np.random.default_rng(seed)
+    xs = [rng.integers(-128, 128, size=d["shape"]).astype(d["dtype"]) if d["dtype"] != np.float32
+          else rng.standard_normal(d["shape"]).astype(np.float32) for d in ins]
+    m = edgekd.load(model, num_threads=threads)
+
+    def litert():
+        for d, x in zip(ins, xs):
+            it.set_tensor(d["index"], x)
+        it.invoke()
+        return it.get_tensor(out["index"])
+
+    ours = (lambda: m(xs[0])) if len(xs) == 1 else (lambda: m(*xs))
+    return ours, litert, len(xs)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--network", default="MobileNetV2 0.35 96x96", choices=list(NETWORKS))
+    ap.add_argument("--model", type=Path, help="a .tflite file instead of --network")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--blocks", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=300, help="timed calls per model per backend per block")
+    args = ap.parse_args()
+
+    from edgekd.tflite.reader import read_tflite
+    from edgekd.tflite.writer import write_tflite
+
+    if args.model:
+        whole = args.model.read_bytes()
+        graph = read_tflite(whole)
+        name = str(args.model)
+    else:
+        from edgekd.testing import models
+
+        graph = NETWORKS[args.network](models)
+        whole = write_tflite(graph)
+        name = args.network
+    entries = {"baseline 1": callers(baseline_model(1), args.threads),
+               "baseline 2": callers(baseline_model(2), args.threads),
+               "whole": callers(whole, args.threads)}
+    for i in range(len(graph.ops)):
+        entries[i] = callers(one_op_model(graph, i), args.threads)
+
+    times: dict = {key: ([], []) for key in entries}
+    for block in range(args.blocks):
+        for key, (ours, litert, _) in entries.items():
+            order = [(0, ours), (1, litert)] if block % 2 == 0 else [(1, litert), (0, ours)]
+            for side, fn in order:
+                times[key][side].append(_block_median_ms(fn, args.runs, args.runs // 10) * 1000)
+    med = {key: (statistics.median(t[0]), statistics.median(t[1])) for key, t in times.items()}
+
+    def net(key) -> tuple[float, float]:
+        base = med["baseline 1" if entries[key][2] == 1 else "baseline 2"]
+        return med[key][0] - base[0], med[key][1] - base[1]
+
+    print(f"{name}, {args.threads} thread(s), {args.blocks} blocks of {args.runs} calls; microseconds per op, "
+          f"call overhead removed (edgekd {med['baseline 1'][0]:.2f} / {med['baseline 2'][0]:.2f}, LiteRT "
+          f"{med['baseline 1'][1]:.2f} / {med['baseline 2'][1]:.2f} for one / two inputs)\n")
+    print("| op | type | output | edgekd us | LiteRT us | edgekd / LiteRT |")
+    print("|---|---|---|---|---|---|")
+    total = [0.0, 0.0]
+    for i, op in enumerate(graph.ops):
+        e, lt = net(i)
+        total[0] += e
+        total[1] += lt
+        shape = "x".join(str(d) for d in graph.tensors[op.outputs[0]].shape)
+        ratio = f"{e / lt:.2f}" if lt > 0.05 else "-"
+        print(f"| {i} | {op.type} | {shape} | {e:.2f} | {lt:.2f} | {ratio} |")
+    e, lt = net("whole")
+    print(f"| all | sum of the ops | | {total[0]:.1f} | {total[1]:.1f} | {total[0] / total[1]:.3f} |")
+    print(f"| all | whole network | | {e:.1f} | {lt:.1f} | {e / lt:.3f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
