@@ -7,12 +7,12 @@ Every op of the network becomes a one-op model (its constant operands kept, its 
 inputs and fed seeded random values). Each one-op model, the whole network and two trivial models run on
 both backends in ONE process, in alternating blocks (order swapped every block, as paired.py does). An op's
 time is its median call time minus the median call time of the trivial model with the same number of inputs
-(a 2x2 MAX_POOL for one input, a one-pixel ADD for two), which removes each backend's Python call overhead
+(a 2x2 MAX_POOL for one input, a one-pixel ADD for two or more), which removes each backend's Python call overhead
 (it grows with the number of inputs: LiteRT sets each tensor separately). The sum over ops lands near the
 whole network's time on both backends at one thread, which checks the method. At two threads it does not:
 every one-op model brings its own thread pool (both backends' workers spin a while after each call), and on
 this project's 2-core VM the sum overshot edgekd's whole network by 1.2-1.6x; read multi-thread rows for
-ordering only. The host's phases still move single ops between runs (use --blocks 9 or more, and compare
+ordering only (benchmarks/thread_scaling.sh measures each op's thread scaling inside the network). The host's phases still move single ops between runs (use --blocks 9 or more, and compare
 the sum with the whole-network row). Needs ai-edge-litert (the `peers` extra)."""
 from __future__ import annotations
 
