@@ -144,6 +144,23 @@ def test_exact_call_path_takes_only_exact_arrays(cnn):
     assert np.array_equal(m(x[0]), want[0])  # no batch dimension
 
 
+def test_profile_names_every_op_and_leaves_results_alone(cnn):
+    g, model = cnn
+    m = edgekd.load(model)
+    x = litert.random_inputs(g, seed=6)[0]
+    want = litert.run(model, [x])[0]
+    assert np.array_equal(m(x), want)
+    prof = m.profile(runs=5)
+    assert len(prof) == m.info()["num_ops"] == len(g.ops)
+    kernels = {k for ks in m.info()["kernels"].values() for k in ks}
+    for i, (entry, op) in enumerate(zip(prof, g.ops)):
+        assert entry["op"] == f"op {i} ({op.type})"
+        assert entry["kernel"] in kernels and entry["ms"] > 0
+    assert np.array_equal(m(x), want)  # the arena after profiling still gives the same results
+    with pytest.raises(ValueError, match="runs must be at least 1"):
+        m.profile(runs=0)
+
+
 def test_wrong_input_shape_and_dtype(cnn):
     m = edgekd.load(cnn[1])
     with pytest.raises(ValueError, match="shape"):

@@ -19,6 +19,7 @@ namespace {
 
 using edgekd::DType;
 using edgekd::Model;
+using edgekd::OpProfile;
 using edgekd::TensorInfo;
 
 py::dtype numpy_dtype(DType d) {
@@ -142,6 +143,26 @@ class PyModel {
     return std::move(result);
   }
 
+  // Model::profile (each op's median time over `runs` inferences on the inputs last copied in), with the GIL
+  // released and the model's mutex held like a call.
+  py::list profile(int runs) {
+    std::vector<OpProfile> prof;
+    {
+      py::gil_scoped_release release;
+      std::lock_guard<std::mutex> lock(run_mu_);
+      prof = m_->profile(runs);
+    }
+    py::list out;
+    for (const OpProfile& p : prof) {
+      py::dict d;
+      d["op"] = p.name;
+      d["kernel"] = p.kernel;
+      d["ms"] = p.ms;
+      out.append(d);
+    }
+    return out;
+  }
+
  private:
   // x is a C-contiguous ndarray of input i's dtype and shape.
   bool exact_input(py::handle x, size_t i) const {
@@ -219,7 +240,8 @@ void register_runtime(py::module_& m) {
       .def("outputs", &PyModel::outputs)
       .def("info", &PyModel::info)
       .def("invoke", &PyModel::invoke, py::arg("arrays"))
-      .def("invoke_exact", &PyModel::invoke_exact);
+      .def("invoke_exact", &PyModel::invoke_exact)
+      .def("profile", &PyModel::profile, py::arg("runs"));
   m.def("runtime_quantize", &quantize, py::arg("x"), py::arg("scale"), py::arg("zero_point"),
         "float32 -> int8 as TFLite's QUANTIZE computes it.");
   m.def("runtime_dequantize", &dequantize, py::arg("x"), py::arg("scale"), py::arg("zero_point"),
