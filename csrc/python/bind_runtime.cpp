@@ -88,7 +88,7 @@ class PyModel {
   // run_copying runs the model. The dtype objects are built once, at load: per call this costs about a
   // microsecond over Model::run.
   py::list invoke(const py::list& arrays) {
-    const size_t n_in = m_->inputs().size(), n_out = m_->outputs().size();
+    const size_t n_in = m_->inputs().size();
     if (arrays.size() != n_in)
       throw py::value_error("the model takes " + std::to_string(n_in) + " inputs, got " +
                             std::to_string(arrays.size()));
@@ -103,13 +103,7 @@ class PyModel {
       if (!(a.flags() & py::array::c_style)) a = py::array::ensure(a, py::array::c_style);
       in.push_back(std::move(a));
     }
-    std::vector<py::array> out;
-    out.reserve(n_out);
-    for (size_t i = 0; i < n_out; ++i) out.emplace_back(out_dtypes_[i], out_shapes_[i]);
-    run_copying(in.data(), n_in, out.data(), n_out);
-    py::list result(n_out);
-    for (size_t i = 0; i < n_out; ++i) result[i] = std::move(out[i]);
-    return result;
+    return as_list(run_new_outputs(in.data(), n_in));
   }
 
   // The common call, with nothing to convert: each x a C-contiguous ndarray of exactly its input's dtype and
@@ -133,14 +127,9 @@ class PyModel {
       if (!exact_input(xs[i], i)) return py::none();
       in.push_back(py::reinterpret_borrow<py::array>(xs[i]));
     }
-    std::vector<py::array> out;
-    out.reserve(n_out);
-    for (size_t i = 0; i < n_out; ++i) out.emplace_back(out_dtypes_[i], out_shapes_[i]);
-    run_copying(in.data(), n_in, out.data(), n_out);
+    std::vector<py::array> out = run_new_outputs(in.data(), n_in);
     if (n_out == 1) return std::move(out[0]);
-    py::list result(n_out);
-    for (size_t i = 0; i < n_out; ++i) result[i] = std::move(out[i]);
-    return std::move(result);
+    return as_list(std::move(out));
   }
 
   // Model::profile (each op's median time over `runs` inferences on the inputs last copied in), with the GIL
@@ -175,6 +164,21 @@ class PyModel {
     for (size_t d = 0; d < t.shape.size(); ++d)
       if (a.shape(static_cast<py::ssize_t>(d)) != t.shape[d]) return false;
     return true;
+  }
+
+  // Allocates the output arrays and runs the model into them (run_copying).
+  std::vector<py::array> run_new_outputs(const py::array* in, size_t n_in) {
+    std::vector<py::array> out;
+    out.reserve(out_dtypes_.size());
+    for (size_t i = 0; i < out_dtypes_.size(); ++i) out.emplace_back(out_dtypes_[i], out_shapes_[i]);
+    run_copying(in, n_in, out.data(), out.size());
+    return out;
+  }
+
+  static py::list as_list(std::vector<py::array> arrays) {
+    py::list result(arrays.size());
+    for (size_t i = 0; i < arrays.size(); ++i) result[i] = std::move(arrays[i]);
+    return result;
   }
 
   // Copies the inputs in, runs the model and copies the outputs out, with the GIL released and the model's

@@ -44,13 +44,13 @@ class Model:
         self._outputs = self._core.outputs()
         self._info = self._core.info()
         self._shapes = [tuple(d["shape"]) for d in self._inputs]
-        self._dtypes = [np.dtype(d["dtype"]) for d in self._inputs]
         # The common case skips all conversion logic (per-call Python overhead matters for small models):
         # every input fed as a C-contiguous array of its own dtype and shape, which core.invoke_exact checks
         # itself (None sends anything else to the general path). For output="auto" only when "auto", which
         # asks for int8 when every input is int8 and float32 otherwise, converts no output.
         out_dtypes = {np.dtype(d["dtype"]) for d in self._outputs}
-        auto = np.dtype(np.int8) if all(dt == np.int8 for dt in self._dtypes) else np.dtype(np.float32)
+        in_int8 = all(np.dtype(d["dtype"]) == np.int8 for d in self._inputs)
+        auto = np.dtype(np.int8) if in_int8 else np.dtype(np.float32)
         self._exact_auto = out_dtypes == {auto}
         self.source = source if not isinstance(source, (bytes, bytearray, memoryview)) else None
 
