@@ -12,6 +12,7 @@
 // vpmovsxbw per k-pair out of the loop, was no faster than widening on load (twice the bytes read).
 #include <immintrin.h>
 
+#include <cstddef>
 #include <cstring>
 
 #include "kernels/gemm/gemm_common.h"
@@ -27,6 +28,10 @@ constexpr int kNr = 16;
 constexpr int kKcMax = 2048;               // k per widened A chunk (4 x 2048 int16 = 16 KiB of stack)
 constexpr size_t kL2PanelBytes = 128 * 1024;  // weights of one group of panels (as read) kept hot in L2
 constexpr int kMaxGroupPanels = 32;           // bounds the per-group output-stage constants (~20 KiB)
+// Row stride of the widened rows of A (int16) when k fits one chunk: fixed, so the assembly tile below
+// addresses the 4 rows with constant displacements. 4160 bytes is not a multiple of 4 KiB: the rows do not
+// alias one another in L1.
+constexpr int kAStride = kKcMax + 32;
 
 void pack_avx2(const int8_t* w, const int32_t* bias, int n, int k, int32_t a_zero_point, PackedGemm* out) {
   out->isa = Isa::kAvx2;
@@ -81,6 +86,24 @@ inline void widen_row(const int8_t* src, int len, int16_t* dst) {
   }
 }
 
+// widen_row for a row followed by at least round_up(len, 16) readable bytes (whole: the caller checked;
+// bounded: checks src + that <= a_end, the end of A): whole 16-byte loads, no partial tail. The bytes past len land in the zero-padded half of the
+// last k-pair or beyond the k-pairs the tiles read, where the packed weights are zero or nothing reads.
+inline void widen_row_whole(const int8_t* src, int len, int16_t* dst) {
+  for (int i = 0; i < len; i += 16) {
+    const __m256i v = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), v);
+  }
+}
+
+inline void widen_row_bounded(const int8_t* src, int len, int16_t* dst, const int8_t* a_end) {
+  if (a_end - src < static_cast<ptrdiff_t>((len + 15) & ~15)) {
+    widen_row(src, len, dst);
+  } else {
+    widen_row_whole(src, len, dst);
+  }
+}
+
 inline __m256i bcast_pair(const int16_t* p) {
   int32_t v;
   std::memcpy(&v, p, sizeof(v));
@@ -105,6 +128,7 @@ inline __m256i load_w16(const int8_t* p) {
 struct RequantPanel {
   RequantCols8 q[2];
   bool general;  // some column needs requant8's general form (left shift, INT_MIN patch or r = 0)
+  int cols;      // real columns (1..16)
 };
 
 // Fills *rp in place (returning the 640-byte struct by value compiled to a rep movs per panel, and
@@ -115,8 +139,9 @@ inline void requant_panel(const OutputStage& os, int col0, int cols, RequantPane
   int32_t mult_pad[kNr], shift_pad[kNr];
   if (cols < kNr) {
     for (int j = 0; j < kNr; ++j) {
+      // Padding columns are never stored; a right shift there keeps the panel on the short form.
       mult_pad[j] = j < cols ? mult[j] : 0;
-      shift_pad[j] = j < cols ? shift[j] : 0;
+      shift_pad[j] = j < cols ? shift[j] : -1;
     }
     mult = mult_pad;
     shift = shift_pad;
@@ -124,6 +149,7 @@ inline void requant_panel(const OutputStage& os, int col0, int cols, RequantPane
   rp->q[0] = requant_cols8(mult, shift, os.output_zero_point);
   rp->q[1] = requant_cols8(mult + 8, shift + 8, os.output_zero_point);
   rp->general = rp->q[0].general() || rp->q[1].general();
+  rp->cols = cols;
 }
 
 // Everything a tile needs besides its panel and rows.
@@ -135,6 +161,15 @@ struct TileArgs {
   int astride;
   bool one_chunk;     // k <= kKcMax: abuf already holds the whole rows
   RequantClamp clamp;
+};
+
+// What a row block needs besides its rows: the output-stage constants of the panel group, the clamp (also
+// as 32 int8 lo, 32 hi for the assembly tile) and the end of A (how far widening may read).
+struct BlockArgs {
+  const RequantPanel* rq;
+  RequantClamp clamp;
+  const __m256i* clamp32;
+  const int8_t* a_end;
 };
 
 // Requantizes and stores an MR x (8 * NV) tile. kGeneral: some column shifts left or has an INT_MIN
@@ -209,31 +244,171 @@ inline void run_tile(const TileArgs& t, const int8_t* w, const int32_t* bias,
   }
 }
 
+// The common tiles -- four rows, 16 (or, for a half-width last panel, 8) real columns, k in one chunk,
+// requant8's short form -- as blocks of assembly: the instructions of run_tile<4, NV> and
+// store_tile<4, NV, false>, in the order written. Compiled from the intrinsics, the 4x16 tile also carried
+// the unrolled loop's peeled k-pairs, register copies between them, the output-stage constants copied to
+// the stack and a runtime chunk loop: about 300 instructions for k = 8 where these are about 200, and 17%
+// of MobileNetV2 0.35's instructions in all. Accumulator acc[r][v] lives in ymm(2r + v); ymm8-13 are
+// temporaries; ymm14 holds the pack permutation.
+//   a: the widened rows, kAStride int16 apart; w: the panel's packed weights; rq: its output stage;
+//   clamp: [lo, hi] as 32 int8 each (read only when the clamp is active); c: row 0 of the tile's output,
+//   ldc apart.
+static_assert(sizeof(RequantCols8) == 352 && offsetof(RequantPanel, q) == 0, "asm offsets below");
+static_assert(offsetof(RequantCols8, mult) == 0 && offsetof(RequantCols8, mult_odd) == 32 &&
+                  offsetof(RequantCols8, nudge_even) == 64 && offsetof(RequantCols8, nudge_odd) == 96 &&
+                  offsetof(RequantCols8, shift_even) == 128 && offsetof(RequantCols8, shift_odd_hi) == 192 &&
+                  offsetof(RequantCols8, offset) == 256,
+              "asm offsets below");
+static_assert(kAStride * 2 == 4160, "asm row displacements below");
+
+alignas(32) constexpr int32_t kPack32Perm[8] = {0, 4, 1, 5, 2, 6, 3, 7};  // pack32_s32_to_s8's permutation
+
+// requant8<false>(ymmX, q at byte Q of rq) into ymmX, with ymmT as the even-lane temporary.
+#define EK_RQ8(X, T, Q)                                      \
+  "vpmuldq " Q "+0(%[rq]), %%ymm" X ", %%ymm" T "\n\t"      \
+  "vpsrlq $32, %%ymm" X ", %%ymm" X "\n\t"                   \
+  "vpmuldq " Q "+32(%[rq]), %%ymm" X ", %%ymm" X "\n\t"     \
+  "vpaddq " Q "+64(%[rq]), %%ymm" T ", %%ymm" T "\n\t"      \
+  "vpaddq " Q "+96(%[rq]), %%ymm" X ", %%ymm" X "\n\t"      \
+  "vpsrlvq " Q "+128(%[rq]), %%ymm" T ", %%ymm" T "\n\t"    \
+  "vpsrlvq " Q "+192(%[rq]), %%ymm" X ", %%ymm" X "\n\t"    \
+  "vpblendd $0xaa, %%ymm" X ", %%ymm" T ", %%ymm" X "\n\t"  \
+  "vpaddd " Q "+256(%[rq]), %%ymm" X ", %%ymm" X "\n\t"
+
+// One row's k-pair: broadcast its int16 pair at displacement D, multiply with both weight vectors
+// (ymm8, ymm9), accumulate into ymmA0 and ymmA1; ymmB and ymmP are temporaries.
+#define EK_ROW(D, A0, A1, B, P)                              \
+  "vpbroadcastd " D "(%[a],%[i]), %%ymm" B "\n\t"           \
+  "vpmaddwd %%ymm8, %%ymm" B ", %%ymm" P "\n\t"             \
+  "vpmaddwd %%ymm9, %%ymm" B ", %%ymm" B "\n\t"             \
+  "vpaddd %%ymm" P ", %%ymm" A0 ", %%ymm" A0 "\n\t"         \
+  "vpaddd %%ymm" B ", %%ymm" A1 ", %%ymm" A1 "\n\t"
+
+// Packs rows (X0, X1) and (X2, X3) -- two rows of 16 -- to int8 in ymmX0 and stores them at DST and
+// DST + ldc; CLAMP is empty or the activation clamp.
+#define EK_PACK2(X0, X1, X2, X3, CLAMP, DST)                 \
+  "vpackssdw %%ymm" X1 ", %%ymm" X0 ", %%ymm" X0 "\n\t"     \
+  "vpackssdw %%ymm" X3 ", %%ymm" X2 ", %%ymm" X2 "\n\t"     \
+  "vpacksswb %%ymm" X2 ", %%ymm" X0 ", %%ymm" X0 "\n\t"     \
+  "vpermd %%ymm" X0 ", %%ymm14, %%ymm" X0 "\n\t"            \
+  CLAMP                                                      \
+  "vmovdqu %%xmm" X0 ", (%[" DST "])\n\t"                    \
+  "vextracti128 $1, %%ymm" X0 ", (%[" DST "],%[ldc])\n\t"
+
+#define EK_CLAMP(X) "vpmaxsb %[lo], %%ymm" X ", %%ymm" X "\n\tvpminsb %[hi], %%ymm" X ", %%ymm" X "\n\t"
+
+#define EK_TILE4X16(CLAMP0, CLAMP4)                                                              \
+  "vmovdqu (%[bias]), %%ymm0\n\t"                                                                \
+  "vmovdqu 32(%[bias]), %%ymm1\n\t"                                                              \
+  "vmovdqa %%ymm0, %%ymm2\n\t"                                                                   \
+  "vmovdqa %%ymm1, %%ymm3\n\t"                                                                   \
+  "vmovdqa %%ymm0, %%ymm4\n\t"                                                                   \
+  "vmovdqa %%ymm1, %%ymm5\n\t"                                                                   \
+  "vmovdqa %%ymm0, %%ymm6\n\t"                                                                   \
+  "vmovdqa %%ymm1, %%ymm7\n\t"                                                                   \
+  "1:\n\t"                                                                                       \
+  "vpmovsxbw (%[w],%[i],8), %%ymm8\n\t"                                                          \
+  "vpmovsxbw 16(%[w],%[i],8), %%ymm9\n\t"                                                        \
+  EK_ROW("0", "0", "1", "10", "11") EK_ROW("4160", "2", "3", "12", "13")                        \
+  EK_ROW("8320", "4", "5", "10", "11") EK_ROW("12480", "6", "7", "12", "13")                    \
+  "add $4, %[i]\n\t"                                                                             \
+  "jnz 1b\n\t"                                                                                   \
+  "vmovdqa %[perm], %%ymm14\n\t"                                                                 \
+  EK_RQ8("0", "8", "0") EK_RQ8("1", "9", "352") EK_RQ8("2", "10", "0") EK_RQ8("3", "11", "352") \
+  EK_PACK2("0", "1", "2", "3", CLAMP0, "c")                                                      \
+  EK_RQ8("4", "8", "0") EK_RQ8("5", "9", "352") EK_RQ8("6", "10", "0") EK_RQ8("7", "11", "352") \
+  EK_PACK2("4", "5", "6", "7", CLAMP4, "c2")
+
+// The operands of both assembly tiles (locals of the same names in each).
+#define EK_OPERANDS                                                                                  \
+  : [i] "+r"(i)                                                                                      \
+  : [w] "r"(w + 32 * kpairs), [a] "r"(a + 2 * kpairs), [bias] "r"(bias), [rq] "r"(&rq),         \
+    [lo] "m"(clamp[0]), [hi] "m"(clamp[1]), [perm] "m"(kPack32Perm), [c] "r"(c), [c2] "r"(c2),       \
+    [ldc] "r"(ldc)                                                                                   \
+  : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", \
+    "xmm12", "xmm13", "xmm14", "cc", "memory"
+
+// The 4x8 tile of a half-width last panel (run_tile<4, 1>, N = 8 projections): one weight vector per
+// k-pair, accumulators ymm0-3, and four 8-byte row stores.
+#define EK_ROW8(D, A, B)                                     \
+  "vpbroadcastd " D "(%[a],%[i]), %%ymm" B "\n\t"           \
+  "vpmaddwd %%ymm8, %%ymm" B ", %%ymm" B "\n\t"             \
+  "vpaddd %%ymm" B ", %%ymm" A ", %%ymm" A "\n\t"
+
+#define EK_TILE4X8(CLAMP)                                                                        \
+  "vmovdqu (%[bias]), %%ymm0\n\t"                                                                \
+  "vmovdqa %%ymm0, %%ymm1\n\t"                                                                   \
+  "vmovdqa %%ymm0, %%ymm2\n\t"                                                                   \
+  "vmovdqa %%ymm0, %%ymm3\n\t"                                                                   \
+  "1:\n\t"                                                                                       \
+  "vpmovsxbw (%[w],%[i],8), %%ymm8\n\t"                                                          \
+  EK_ROW8("0", "0", "10") EK_ROW8("4160", "1", "11") EK_ROW8("8320", "2", "12")                 \
+  EK_ROW8("12480", "3", "13")                                                                    \
+  "add $4, %[i]\n\t"                                                                             \
+  "jnz 1b\n\t"                                                                                   \
+  "vmovdqa %[perm], %%ymm14\n\t"                                                                 \
+  EK_RQ8("0", "8", "0") EK_RQ8("1", "9", "0") EK_RQ8("2", "10", "0") EK_RQ8("3", "11", "0")     \
+  "vpackssdw %%ymm1, %%ymm0, %%ymm0\n\t"                                                         \
+  "vpackssdw %%ymm3, %%ymm2, %%ymm2\n\t"                                                         \
+  "vpacksswb %%ymm2, %%ymm0, %%ymm0\n\t"                                                         \
+  "vpermd %%ymm0, %%ymm14, %%ymm0\n\t"                                                           \
+  CLAMP                                                                                          \
+  "vextracti128 $1, %%ymm0, %%xmm1\n\t"                                                          \
+  "vmovq %%xmm0, (%[c])\n\t"                                                                     \
+  "vmovhps %%xmm0, (%[c],%[ldc])\n\t"                                                            \
+  "vmovq %%xmm1, (%[c2])\n\t"                                                                    \
+  "vmovhps %%xmm1, (%[c2],%[ldc])\n\t"
+
+// NV = 2: the 4x16 tile; NV = 1: the 4x8 tile. kpairs >= 1. The loop index counts from -4 * kpairs up to 0
+// over a and w passed at their ends.
+template <int NV, bool kClamp>
+inline void tile4_asm(const int8_t* w, const int16_t* a, int kpairs, const int32_t* bias,
+                      const RequantPanel& rq, const __m256i* clamp, int8_t* c, size_t ldc) {
+  ptrdiff_t i = -4 * static_cast<ptrdiff_t>(kpairs);
+  int8_t* const c2 = c + 2 * ldc;
+  if constexpr (NV == 2 && kClamp) {
+    __asm__ volatile(EK_TILE4X16(EK_CLAMP("0"), EK_CLAMP("4")) EK_OPERANDS);
+  } else if constexpr (NV == 2) {
+    __asm__ volatile(EK_TILE4X16("", "") EK_OPERANDS);
+  } else if constexpr (kClamp) {
+    __asm__ volatile(EK_TILE4X8(EK_CLAMP("0")) EK_OPERANDS);
+  } else {
+    __asm__ volatile(EK_TILE4X8("") EK_OPERANDS);
+  }
+}
+#undef EK_OPERANDS
+#undef EK_TILE4X8
+#undef EK_ROW8
+#undef EK_TILE4X16
+#undef EK_CLAMP
+#undef EK_PACK2
+#undef EK_ROW
+#undef EK_RQ8
+
 // MR rows of A against the panels [panel_begin, panel_end) whose weights start at `w` (panel_bytes
-// apart) and whose output-stage constants are rq[0 ..].
+// apart) and whose output-stage constants are b.rq[0 ..].
 template <int MR>
 void run_rows(const PackedGemm& p, const int8_t* a, size_t lda, int8_t* c, size_t ldc, int panel_begin,
-              int panel_end, int n_end, const int8_t* w, size_t panel_bytes,
-              const RequantPanel* rq, const RequantClamp& clamp, int16_t* abuf) {
+              int panel_end, int n_end, const int8_t* w, size_t panel_bytes, const BlockArgs& b,
+              int16_t* abuf) {
   const int k = p.k;
-  const int kpairs = (k + 1) / 2;
   TileArgs t;
   t.p = &p;
   t.a = a;
   t.lda = lda;
   t.abuf = abuf;
   t.one_chunk = k <= kKcMax;
-  // Row stride of the widened rows: just enough for this k (plus one line, so rows do not sit 4 KiB apart).
-  t.astride = t.one_chunk ? (kpairs * 2 + 15) / 16 * 16 + 32 : kKcMax;
-  t.clamp = clamp;
+  t.astride = t.one_chunk ? kAStride : kKcMax;
+  t.clamp = b.clamp;
   if (t.one_chunk) {
-    for (int r = 0; r < MR; ++r) widen_row(a + r * lda, k, abuf + r * t.astride);
+    for (int r = 0; r < MR; ++r) widen_row_bounded(a + r * lda, k, abuf + r * t.astride, b.a_end);
   }
   for (int panel = panel_begin; panel < panel_end; ++panel) {
     const int col0 = panel * kNr;
     const int cols = n_end - col0 < kNr ? n_end - col0 : kNr;
     const int8_t* wp = w + (panel - panel_begin) * panel_bytes;
-    const RequantPanel& q = rq[panel - panel_begin];
+    const RequantPanel& q = b.rq[panel - panel_begin];
     if (cols <= 8) {
       run_tile<MR, 1>(t, wp, p.bias.data() + col0, q, c + col0, ldc, cols);
     } else {
@@ -242,17 +417,71 @@ void run_rows(const PackedGemm& p, const int8_t* a, size_t lda, int8_t* c, size_
   }
 }
 
+// The full 4-row blocks when k fits one chunk: each block's rows are widened once, then every panel runs
+// its tile, in assembly where the panel has 16 or 8 real columns and the short output stage.
+void run_blocks4_one_chunk(const PackedGemm& p, int blocks, const int8_t* a, size_t lda, int8_t* c,
+                           size_t ldc, int pb, int pe, const int8_t* w, size_t panel_bytes, const BlockArgs& b,
+                           int16_t* abuf) {
+  const int k = p.k;
+  const int kpairs = (k + 1) / 2;
+  TileArgs t;
+  t.p = &p;
+  t.lda = lda;
+  t.abuf = abuf;
+  t.astride = kAStride;
+  t.one_chunk = true;
+  t.clamp = b.clamp;
+  const int32_t* const bias = p.bias.data();
+  for (int blk = 0; blk < blocks; ++blk, a += kMr * lda, c += kMr * ldc) {
+    if (b.a_end - (a + 3 * lda) >= static_cast<ptrdiff_t>((k + 15) & ~15)) {
+      for (int r = 0; r < kMr; ++r) widen_row_whole(a + r * lda, k, abuf + r * kAStride);
+    } else {
+      for (int r = 0; r < kMr; ++r) widen_row_bounded(a + r * lda, k, abuf + r * kAStride, b.a_end);
+    }
+    t.a = a;
+    const int8_t* wp = w;
+    for (int panel = pb; panel < pe; ++panel, wp += panel_bytes) {
+      const RequantPanel& q = b.rq[panel - pb];
+      const int col0 = panel * kNr;
+      // The four instantiations are called directly: through a function pointer they do not inline.
+      if (!q.general && q.cols == kNr) {
+        if (b.clamp.active) {
+          tile4_asm<2, true>(wp, abuf, kpairs, bias + col0, q, b.clamp32, c + col0, ldc);
+        } else {
+          tile4_asm<2, false>(wp, abuf, kpairs, bias + col0, q, b.clamp32, c + col0, ldc);
+        }
+      } else if (!q.general && q.cols == 8) {
+        if (b.clamp.active) {
+          tile4_asm<1, true>(wp, abuf, kpairs, bias + col0, q, b.clamp32, c + col0, ldc);
+        } else {
+          tile4_asm<1, false>(wp, abuf, kpairs, bias + col0, q, b.clamp32, c + col0, ldc);
+        }
+      } else if (q.cols <= 8) {
+        run_tile<kMr, 1>(t, wp, bias + col0, q, c + col0, ldc, q.cols);
+      } else {
+        run_tile<kMr, 2>(t, wp, bias + col0, q, c + col0, ldc, q.cols);
+      }
+    }
+  }
+}
+
 void run_row_blocks(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c, size_t ldc, int pb,
-                    int pe, int n_end, const int8_t* w, size_t panel_bytes,
-                    const RequantPanel* rq, const RequantClamp& clamp, int16_t* abuf) {
-  for (int m0 = 0; m0 < m; m0 += kMr) {
+                    int pe, int n_end, const int8_t* w, size_t panel_bytes, const BlockArgs& b,
+                    int16_t* abuf) {
+  int m0 = 0;
+  if (p.k <= kKcMax) {
+    const int blocks = m / kMr;
+    run_blocks4_one_chunk(p, blocks, a, lda, c, ldc, pb, pe, w, panel_bytes, b, abuf);
+    m0 = blocks * kMr;
+  }
+  for (; m0 < m; m0 += kMr) {
     const int8_t* arows = a + m0 * lda;
     int8_t* crows = c + m0 * ldc;
     switch (m - m0 < kMr ? m - m0 : kMr) {
-      case 1: run_rows<1>(p, arows, lda, crows, ldc, pb, pe, n_end, w, panel_bytes, rq, clamp, abuf); break;
-      case 2: run_rows<2>(p, arows, lda, crows, ldc, pb, pe, n_end, w, panel_bytes, rq, clamp, abuf); break;
-      case 3: run_rows<3>(p, arows, lda, crows, ldc, pb, pe, n_end, w, panel_bytes, rq, clamp, abuf); break;
-      default: run_rows<4>(p, arows, lda, crows, ldc, pb, pe, n_end, w, panel_bytes, rq, clamp, abuf); break;
+      case 1: run_rows<1>(p, arows, lda, crows, ldc, pb, pe, n_end, w, panel_bytes, b, abuf); break;
+      case 2: run_rows<2>(p, arows, lda, crows, ldc, pb, pe, n_end, w, panel_bytes, b, abuf); break;
+      case 3: run_rows<3>(p, arows, lda, crows, ldc, pb, pe, n_end, w, panel_bytes, b, abuf); break;
+      default: run_rows<4>(p, arows, lda, crows, ldc, pb, pe, n_end, w, panel_bytes, b, abuf); break;
     }
   }
 }
@@ -332,8 +561,13 @@ void run_avx2(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c
   int group = static_cast<int>(kL2PanelBytes / (panel_bytes ? panel_bytes : 1));
   if (group < 1) group = 1;
   if (group > kMaxGroupPanels) group = kMaxGroupPanels;
-  const RequantClamp clamp = requant_clamp(p.out.act_min, p.out.act_max);
   RequantPanel rq[kMaxGroupPanels];
+  BlockArgs b;
+  b.rq = rq;
+  b.clamp = requant_clamp(p.out.act_min, p.out.act_max);
+  const __m256i clamp32[2] = {_mm256_broadcastsi128_si256(b.clamp.lo), _mm256_broadcastsi128_si256(b.clamp.hi)};
+  b.clamp32 = clamp32;
+  b.a_end = a + (m - 1) * lda + p.k;
   const int first_panel = n_begin / kNr;
   const int last_panel = (n_end + kNr - 1) / kNr;
   for (int pb = first_panel; pb < last_panel; pb += group) {
@@ -343,7 +577,7 @@ void run_avx2(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c
       requant_panel(p.out, col0, n_end - col0 < kNr ? n_end - col0 : kNr, &rq[panel - pb]);
     }
     run_row_blocks(p, m, a, lda, c, ldc, pb, pe, n_end, p.weights.as<int8_t>() + pb * panel_bytes,
-                   panel_bytes, rq, clamp, abuf);
+                   panel_bytes, b, abuf);
   }
 }
 
