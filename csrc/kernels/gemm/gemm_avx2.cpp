@@ -255,26 +255,9 @@ inline void run_tile(const TileArgs& t, const int8_t* w, const int32_t* bias,
 //   clamp: [lo, hi] as 32 int8 each (read only when the clamp is active); c: row 0 of the tile's output,
 //   ldc apart.
 static_assert(sizeof(RequantCols8) == 352 && offsetof(RequantPanel, q) == 0, "asm offsets below");
-static_assert(offsetof(RequantCols8, mult) == 0 && offsetof(RequantCols8, mult_odd) == 32 &&
-                  offsetof(RequantCols8, nudge_even) == 64 && offsetof(RequantCols8, nudge_odd) == 96 &&
-                  offsetof(RequantCols8, shift_even) == 128 && offsetof(RequantCols8, shift_odd_hi) == 192 &&
-                  offsetof(RequantCols8, offset) == 256,
-              "asm offsets below");
 static_assert(kAStride * 2 == 4160, "asm row displacements below");
 
 alignas(32) constexpr int32_t kPack32Perm[8] = {0, 4, 1, 5, 2, 6, 3, 7};  // pack32_s32_to_s8's permutation
-
-// requant8<false>(ymmX, q at byte Q of rq) into ymmX, with ymmT as the even-lane temporary.
-#define EK_RQ8(X, T, Q)                                      \
-  "vpmuldq " Q "+0(%[rq]), %%ymm" X ", %%ymm" T "\n\t"      \
-  "vpsrlq $32, %%ymm" X ", %%ymm" X "\n\t"                   \
-  "vpmuldq " Q "+32(%[rq]), %%ymm" X ", %%ymm" X "\n\t"     \
-  "vpaddq " Q "+64(%[rq]), %%ymm" T ", %%ymm" T "\n\t"      \
-  "vpaddq " Q "+96(%[rq]), %%ymm" X ", %%ymm" X "\n\t"      \
-  "vpsrlvq " Q "+128(%[rq]), %%ymm" T ", %%ymm" T "\n\t"    \
-  "vpsrlvq " Q "+192(%[rq]), %%ymm" X ", %%ymm" X "\n\t"    \
-  "vpblendd $0xaa, %%ymm" X ", %%ymm" T ", %%ymm" X "\n\t"  \
-  "vpaddd " Q "+256(%[rq]), %%ymm" X ", %%ymm" X "\n\t"
 
 // One row's k-pair: broadcast its int16 pair at displacement D, multiply with both weight vectors
 // (ymm8, ymm9), accumulate into ymmA0 and ymmA1; ymmB and ymmP are temporaries.
@@ -384,7 +367,6 @@ inline void tile4_asm(const int8_t* w, const int16_t* a, int kpairs, const int32
 #undef EK_CLAMP
 #undef EK_PACK2
 #undef EK_ROW
-#undef EK_RQ8
 
 // MR rows of A against the panels [panel_begin, panel_end) whose weights start at `w` (panel_bytes
 // apart) and whose output-stage constants are b.rq[0 ..].
