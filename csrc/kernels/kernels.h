@@ -98,6 +98,13 @@ struct PackedDwConv {
   // Some channel of `out` shifts left, has no right shift, or has an INT32_MIN multiplier (set by
   // pack_dwconv; the x86 paths take a shorter requantization when it is false).
   bool general_stage = true;
+  // Padded inputs up to a size (set by pack_dwconv): run_dwconv first copies the input into a
+  // zero-point-bordered image of geometry `bordered` (no padding, every window inside), bordered_bytes
+  // long, and the kernel runs on that. 0: the kernel reads the input and handles the padding per pixel.
+  DwConvParams bordered;
+  size_t bordered_bytes = 0;
+  // The geometry the kernel's run reads its input with.
+  const DwConvParams& geometry() const { return bordered_bytes ? bordered : params; }
 };
 
 struct DwConvKernel {

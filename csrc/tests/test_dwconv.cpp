@@ -110,9 +110,12 @@ Case make_case(DwConvParams p, Padding padding, Rng& rng, Stage stage, int32_t o
   return c;
 }
 
+// bordered = false runs the kernel on the input itself even where pack_dwconv chose a bordered copy, so
+// both ways of handling padding stay tested.
 std::vector<int8_t> run_kernel(const DwConvKernel& k, const Case& c, ThreadPool* pool = nullptr,
-                               const char** variant = nullptr) {
+                               const char** variant = nullptr, bool bordered = true) {
   PackedDwConv packed = pack_dwconv(k, c.p, c.weights.data(), c.has_bias ? c.bias.data() : nullptr, c.out);
+  if (!bordered) packed.bordered_bytes = 0;
   if (variant) *variant = packed.variant;
   // Poison the output so a skipped element shows up.
   std::vector<int8_t> out(c.out_size(), 0x5A);
@@ -208,9 +211,13 @@ std::string check_paths(const Case& c, const char* expect_variant_part = nullptr
   const std::vector<int8_t> want = run_kernel(kDwConvRef, c);
   for (const DwConvKernel* k : simd_kernels()) {
     const char* variant = "";
-    const std::vector<int8_t> got = run_kernel(*k, c, nullptr, &variant);
-    const std::string diff = first_difference(c, got, want);
-    if (!diff.empty()) return std::string(k->name) + " (" + variant + ") vs ref, " + c.describe() + ": " + diff;
+    for (bool bordered : {true, false}) {
+      const std::vector<int8_t> got = run_kernel(*k, c, nullptr, &variant, bordered);
+      const std::string diff = first_difference(c, got, want);
+      if (!diff.empty())
+        return std::string(k->name) + " (" + variant + (bordered ? ", bordered copy" : "") + ") vs ref, " +
+               c.describe() + ": " + diff;
+    }
     if (expect_variant_part && std::string(variant).find(expect_variant_part) == std::string::npos)
       return std::string(k->name) + " chose variant " + variant + ", expected one containing " +
              expect_variant_part + " for " + c.describe();
@@ -418,6 +425,34 @@ TEST(thread_counts_give_identical_results) {
                                           << ": " << diff);
       }
     }
+  }
+}
+
+TEST(small_padded_inputs_run_on_a_bordered_copy) {
+  Rng rng(9);
+  const Case same = make_case(shape(6, 6, 24, 3, 1), Padding::kSame, rng, Stage::kTypical);
+  const Case valid = make_case(shape(6, 6, 24, 3, 1), Padding::kValid, rng, Stage::kTypical);
+  const Case big = make_case(shape(48, 48, 48, 3, 2), Padding::kSame, rng, Stage::kTypical);  // 49x49x48
+  auto bordered_bytes = [](const DwConvKernel& k, const Case& c) {
+    return pack_dwconv(k, c.p, c.weights.data(), c.bias.data(), c.out).bordered_bytes;
+  };
+  EXPECT_TRUE(bordered_bytes(kDwConvRef, same) == 0, "the reference path reads its input directly");
+  for (const DwConvKernel* k : simd_kernels()) {
+    EXPECT_TRUE(bordered_bytes(*k, same) == 8 * 8 * 24, k->name << ": a 6x6 SAME input runs on an 8x8 copy");
+    EXPECT_TRUE(bordered_bytes(*k, valid) == 0, k->name << ": VALID needs no copy");
+    EXPECT_TRUE(bordered_bytes(*k, big) == 0, k->name << ": a 49x49x48 image is over the size limit");
+    // With the runtime's scratch: the same result; a scratch too small for the image: a clear error.
+    const PackedDwConv packed = pack_dwconv(*k, same.p, same.weights.data(), same.bias.data(), same.out);
+    std::vector<int8_t> scratch(packed.bordered_bytes), got(same.out_size());
+    run_dwconv(*k, packed, same.input.data(), got.data(), nullptr, scratch.data(), scratch.size());
+    EXPECT_TRUE(got == run_kernel(*k, same), k->name << ": the caller's scratch changed the result");
+    bool threw = false;
+    try {
+      run_dwconv(*k, packed, same.input.data(), got.data(), nullptr, scratch.data(), scratch.size() - 1);
+    } catch (const std::invalid_argument& e) {
+      threw = std::string(e.what()).find("scratch") != std::string::npos;
+    }
+    EXPECT_TRUE(threw, k->name << ": a short scratch should throw naming it");
   }
 }
 

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/bordered_image.h"
 #include "runtime/thread_pool.h"
 
 namespace edgekd {
@@ -366,27 +367,8 @@ PackedConv pack_conv(const KernelTable& table, const ConvParams& p, const int8_t
 // Copies `input` into the bordered image of conv.padded (the input zero point outside the input).
 void pad_image(const PackedConv& conv, const int8_t* input, int8_t* dst) {
   const ConvParams& p = conv.params;
-  const int ph = conv.padded.in_h, pw = conv.padded.in_w;
-  const size_t c = static_cast<size_t>(p.in_c), out_row = pw * c;
-  const int8_t zp = static_cast<int8_t>(p.input_zero_point);
-  // Input columns [0, x1) land at padded columns [pad_left, pad_left + x1); a left padding as wide as the
-  // whole image (explicit paddings allow it) leaves no input column in it.
-  const int lcols = p.pad_left < pw ? p.pad_left : pw;
-  const int x1 = pw - lcols < p.in_w ? pw - lcols : p.in_w;
-  const size_t left = static_cast<size_t>(lcols) * c, copy = static_cast<size_t>(x1) * c;
-  for (int b = 0; b < p.batch; ++b) {
-    const int8_t* image = input + static_cast<size_t>(b) * p.in_h * p.in_w * c;
-    for (int y = 0; y < ph; ++y, dst += out_row) {
-      const int iy = y - p.pad_top;
-      if (iy < 0 || iy >= p.in_h) {
-        std::memset(dst, zp, out_row);
-        continue;
-      }
-      std::memset(dst, zp, left);
-      std::memcpy(dst + left, image + static_cast<size_t>(iy) * p.in_w * c, copy);
-      std::memset(dst + left + copy, zp, out_row - left - copy);
-    }
-  }
+  copy_bordered(input, p.batch, p.in_h, p.in_w, static_cast<size_t>(p.in_c), p.pad_top, p.pad_left,
+                conv.padded.in_h, conv.padded.in_w, static_cast<int8_t>(p.input_zero_point), dst);
 }
 
 PackedConv pack_conv(Isa isa, const ConvParams& params, const int8_t* weights, const int32_t* bias,

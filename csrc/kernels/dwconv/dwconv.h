@@ -17,6 +17,7 @@
 // multipliers > 1 run the reference loops. PackedDwConv::variant names what was chosen.
 // Results are bit-identical across paths and thread counts.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 #include "kernels/kernels.h"
@@ -52,10 +53,15 @@ void validate_dwconv_output_stage(const OutputStage& out, int out_c);
 PackedDwConv pack_dwconv(const DwConvKernel& kernel, const DwConvParams& params, const int8_t* weights,
                          const int32_t* bias, const OutputStage& out);
 
+// Bytes of scratch run_dwconv needs (the bordered image; 0 when the kernel reads the input directly).
+size_t dwconv_scratch_bytes(const PackedDwConv& packed);
+
 // input: NHWC [batch][in_h][in_w][in_c]; output: NHWC [batch][out_h][out_w][out_c], dense.
 // Splits output rows over `pool` (nullptr: the calling thread only). Throws std::invalid_argument if
 // `packed` was packed for another kernel. `packed` must come from pack_dwconv, which validated it.
+// scratch may be nullptr (allocated per call when needed); otherwise it must hold
+// dwconv_scratch_bytes(packed) bytes (throws if scratch_bytes is smaller).
 void run_dwconv(const DwConvKernel& kernel, const PackedDwConv& packed, const int8_t* input, int8_t* output,
-                ThreadPool* pool);
+                ThreadPool* pool, void* scratch = nullptr, size_t scratch_bytes = 0);
 
 }  // namespace edgekd

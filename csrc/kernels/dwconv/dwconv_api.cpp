@@ -3,11 +3,17 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/bordered_image.h"
 #include "kernels/dwconv/dwconv.h"
 #include "runtime/thread_pool.h"
 
 namespace edgekd {
 namespace {
+
+// Padded inputs whose bordered image (PackedDwConv::bordered) is at most this size are copied into it
+// first: the border pixels' tap setup and per-pixel path cost more than the copy (on a 6x6 map 20 of 36
+// pixels are border pixels, on 3x3 all but one).
+constexpr size_t kMaxBorderedBytes = 64 * 1024;
 
 // Bounds keep every index product the kernels form (oy * stride, ky * dilation, ...) inside int.
 constexpr int kMaxSpatial = 1 << 15;
@@ -97,17 +103,47 @@ PackedDwConv pack_dwconv(const DwConvKernel& kernel, const DwConvParams& params,
   packed.general_stage = false;
   for (int i = 0; i < params.out_c(); ++i)
     if (out.shift[i] >= 0 || out.multiplier[i] == INT32_MIN) packed.general_stage = true;
+  // The rows and columns the windows reach, padding included.
+  const DwConvParams& p = params;
+  const int64_t bh = static_cast<int64_t>(p.out_h - 1) * p.stride_h + static_cast<int64_t>(p.kh - 1) * p.dilation_h + 1;
+  const int64_t bw = static_cast<int64_t>(p.out_w - 1) * p.stride_w + static_cast<int64_t>(p.kw - 1) * p.dilation_w + 1;
+  const bool pads = p.pad_top > 0 || p.pad_left > 0 || bh - p.pad_top > p.in_h || bw - p.pad_left > p.in_w;
+  const int64_t bytes = static_cast<int64_t>(p.batch) * bh * bw * p.in_c;
+  if (kernel.isa != Isa::kRef && pads && bytes <= static_cast<int64_t>(kMaxBorderedBytes)) {
+    packed.bordered = p;
+    packed.bordered.in_h = static_cast<int>(bh);
+    packed.bordered.in_w = static_cast<int>(bw);
+    packed.bordered.pad_top = packed.bordered.pad_left = 0;
+    packed.bordered_bytes = static_cast<size_t>(bytes);
+  }
   return packed;
 }
 
+size_t dwconv_scratch_bytes(const PackedDwConv& packed) { return packed.bordered_bytes; }
+
 void run_dwconv(const DwConvKernel& kernel, const PackedDwConv& packed, const int8_t* input, int8_t* output,
-                ThreadPool* pool) {
+                ThreadPool* pool, void* scratch, size_t scratch_bytes) {
   if (packed.isa != kernel.isa)
     bad(std::string("weights were packed for the '") + isa_name(packed.isa) + "' path, not for kernel '" +
         kernel.name + "'");
   // The output stage was validated by pack_dwconv (as run_gemm relies on pack_gemm); checking its out_c
   // entries again here cost 5% of a small layer's run.
   if (input == nullptr || output == nullptr) bad("input or output buffer is null");
+  AlignedBuffer own;
+  if (packed.bordered_bytes) {
+    if (!scratch) {
+      own.resize(packed.bordered_bytes);
+      scratch = own.data();
+    } else if (scratch_bytes < packed.bordered_bytes) {
+      bad("scratch of " + std::to_string(scratch_bytes) + " bytes is smaller than the " +
+          std::to_string(packed.bordered_bytes) + " bytes needed");
+    }
+    const DwConvParams& p = packed.params;
+    int8_t* image = static_cast<int8_t*>(scratch);
+    copy_bordered(input, p.batch, p.in_h, p.in_w, static_cast<size_t>(p.in_c), p.pad_top, p.pad_left,
+                  packed.bordered.in_h, packed.bordered.in_w, static_cast<int8_t>(p.input_zero_point), image);
+    input = image;
+  }
   const int rows = packed.params.out_h;
   if (pool == nullptr || pool->num_threads() == 1) {
     kernel.run(packed, input, output, 0, rows);
