@@ -9,26 +9,25 @@ namespace edgekd {
 
 // Copies NHWC `input` [batch][in_h][in_w][c] into `dst` [batch][out_h][out_w][c]: input pixel (y, x) lands
 // at (y + top, x + left) where that is inside dst; every other byte is `fill` (the input zero point).
-inline void copy_bordered(const int8_t* input, int batch, int in_h, int in_w, size_t c, int top, int left,
-                          int out_h, int out_w, int8_t fill, int8_t* dst) {
+// Only dst rows [row_begin, row_end) of the batch * out_h rows are written (threads split the rows).
+inline void copy_bordered_rows(const int8_t* input, int in_h, int in_w, size_t c, int top, int left,
+                               int out_h, int out_w, int8_t fill, int8_t* dst, int row_begin, int row_end) {
   const size_t out_row = static_cast<size_t>(out_w) * c;
   // Input columns [0, x1) land at columns [left, left + x1); a left padding as wide as the whole image
   // (explicit paddings allow it) leaves no input column in it.
   const int lcols = left < out_w ? left : out_w;
   const int x1 = out_w - lcols < in_w ? out_w - lcols : in_w;
   const size_t lbytes = static_cast<size_t>(lcols) * c, copy = static_cast<size_t>(x1) * c;
-  for (int b = 0; b < batch; ++b) {
-    const int8_t* image = input + static_cast<size_t>(b) * in_h * in_w * c;
-    for (int y = 0; y < out_h; ++y, dst += out_row) {
-      const int iy = y - top;
-      if (iy < 0 || iy >= in_h) {
-        std::memset(dst, fill, out_row);
-        continue;
-      }
-      std::memset(dst, fill, lbytes);
-      std::memcpy(dst + lbytes, image + static_cast<size_t>(iy) * in_w * c, copy);
-      std::memset(dst + lbytes + copy, fill, out_row - lbytes - copy);
+  dst += static_cast<size_t>(row_begin) * out_row;
+  for (int r = row_begin; r < row_end; ++r, dst += out_row) {
+    const int b = r / out_h, iy = r % out_h - top;
+    if (iy < 0 || iy >= in_h) {
+      std::memset(dst, fill, out_row);
+      continue;
     }
+    std::memset(dst, fill, lbytes);
+    std::memcpy(dst + lbytes, input + (static_cast<size_t>(b) * in_h + iy) * in_w * c, copy);
+    std::memset(dst + lbytes + copy, fill, out_row - lbytes - copy);
   }
 }
 

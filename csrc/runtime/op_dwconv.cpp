@@ -63,9 +63,6 @@ std::unique_ptr<Op> build_depthwise_conv2d(BuildContext& ctx) {
   op->parallel = int64_t(p.batch) * p.out_h * p.out_w * out_c * p.kh * p.kw >= kMinParallelMacs;
   op->packed = pack_dwconv(*op->kernel_fn, p, reinterpret_cast<const int8_t*>(ctx.tensor(filter).const_data),
                            b.empty() ? nullptr : b.data(), stage);
-  // The bordered copy runs on the calling thread before the rows are shared out: on one thread it paid
-  // (MobileNetV2 0.35: 0.974 in an in-process A/B), split over two it cost more than it saved (1.029).
-  if (op->parallel && ctx.num_threads() > 1) op->packed.bordered_bytes = 0;
   op->inputs = {in};
   op->outputs = {out};
   return op;

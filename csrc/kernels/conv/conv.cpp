@@ -367,8 +367,8 @@ PackedConv pack_conv(const KernelTable& table, const ConvParams& p, const int8_t
 // Copies `input` into the bordered image of conv.padded (the input zero point outside the input).
 void pad_image(const PackedConv& conv, const int8_t* input, int8_t* dst) {
   const ConvParams& p = conv.params;
-  copy_bordered(input, p.batch, p.in_h, p.in_w, static_cast<size_t>(p.in_c), p.pad_top, p.pad_left,
-                conv.padded.in_h, conv.padded.in_w, static_cast<int8_t>(p.input_zero_point), dst);
+  copy_bordered_rows(input, p.in_h, p.in_w, static_cast<size_t>(p.in_c), p.pad_top, p.pad_left, conv.padded.in_h,
+                     conv.padded.in_w, static_cast<int8_t>(p.input_zero_point), dst, 0, p.batch * conv.padded.in_h);
 }
 
 PackedConv pack_conv(Isa isa, const ConvParams& params, const int8_t* weights, const int32_t* bias,

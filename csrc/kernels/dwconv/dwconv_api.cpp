@@ -140,8 +140,19 @@ void run_dwconv(const DwConvKernel& kernel, const PackedDwConv& packed, const in
     }
     const DwConvParams& p = packed.params;
     int8_t* image = static_cast<int8_t*>(scratch);
-    copy_bordered(input, p.batch, p.in_h, p.in_w, static_cast<size_t>(p.in_c), p.pad_top, p.pad_left,
-                  packed.bordered.in_h, packed.bordered.in_w, static_cast<int8_t>(p.input_zero_point), image);
+    auto copy_rows = [&](int begin, int end) {
+      copy_bordered_rows(input, p.in_h, p.in_w, static_cast<size_t>(p.in_c), p.pad_top, p.pad_left,
+                         packed.bordered.in_h, packed.bordered.in_w, static_cast<int8_t>(p.input_zero_point),
+                         image, begin, end);
+    };
+    // Split over the threads too: a copy on one thread before the rows are shared out cost more at two
+    // threads than the border path it replaces (MobileNetV2 0.35: 1.029 in an in-process A/B).
+    const int image_rows = p.batch * packed.bordered.in_h;
+    if (pool == nullptr || pool->num_threads() == 1) {
+      copy_rows(0, image_rows);
+    } else {
+      pool->parallel_for(image_rows, copy_rows);
+    }
     input = image;
   }
   const int rows = packed.params.out_h;
