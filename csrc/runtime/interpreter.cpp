@@ -95,7 +95,7 @@ void Model::Impl::load(int num_threads) {
   }
 
   const std::vector<bool> folded = fold_shape_ops(def, tensors);
-  BuildContext bctx(def, tensors, isa, num_threads);
+  BuildContext bctx(def, tensors, isa);
   for (size_t i = 0; i < def.operators.size(); ++i) {
     if (folded[i]) { ++info.num_folded_ops; continue; }
     bctx.set_op(&def.operators[i]);

@@ -59,11 +59,10 @@ class Op {
 // check and fetch what the op needs, each failing with an error naming the op, the tensor and the rule.
 class BuildContext {
  public:
-  BuildContext(const ModelDef& model, std::vector<RtTensor>& tensors, Isa isa, int num_threads)
-      : model_(model), tensors_(tensors), isa_(isa), num_threads_(num_threads) {}
+  BuildContext(const ModelDef& model, std::vector<RtTensor>& tensors, Isa isa)
+      : model_(model), tensors_(tensors), isa_(isa) {}
   const ModelDef& model() const { return model_; }
   Isa isa() const { return isa_; }
-  int num_threads() const { return num_threads_; }  // the threads the model will run on
   const OperatorDef& op() const { return *op_; }
   void set_op(const OperatorDef* op) { op_ = op; }
 
@@ -94,7 +93,6 @@ class BuildContext {
   const ModelDef& model_;
   std::vector<RtTensor>& tensors_;
   Isa isa_;
-  int num_threads_;
   const OperatorDef* op_ = nullptr;
 };
 

@@ -81,7 +81,7 @@ std::vector<int32_t> fold_pack(BuildContext& ctx) {
 
 std::vector<bool> fold_shape_ops(const ModelDef& model, std::vector<RtTensor>& tensors) {
   std::vector<bool> folded(model.operators.size(), false);
-  BuildContext ctx(model, tensors, Isa::kRef, 1);
+  BuildContext ctx(model, tensors, Isa::kRef);
   for (size_t i = 0; i < model.operators.size(); ++i) {
     const OperatorDef& op = model.operators[i];
     ctx.set_op(&op);
