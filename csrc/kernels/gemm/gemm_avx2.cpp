@@ -447,27 +447,6 @@ void run_blocks4_one_chunk(const PackedGemm& p, int blocks, const int8_t* a, siz
   }
 }
 
-void run_row_blocks(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c, size_t ldc, int pb,
-                    int pe, int n_end, const int8_t* w, size_t panel_bytes, const BlockArgs& b,
-                    int16_t* abuf) {
-  int m0 = 0;
-  if (p.k <= kKcMax) {
-    const int blocks = m / kMr;
-    run_blocks4_one_chunk(p, blocks, a, lda, c, ldc, pb, pe, w, panel_bytes, b, abuf);
-    m0 = blocks * kMr;
-  }
-  for (; m0 < m; m0 += kMr) {
-    const int8_t* arows = a + m0 * lda;
-    int8_t* crows = c + m0 * ldc;
-    switch (m - m0 < kMr ? m - m0 : kMr) {
-      case 1: run_rows<1>(p, arows, lda, crows, ldc, pb, pe, n_end, w, panel_bytes, b, abuf); break;
-      case 2: run_rows<2>(p, arows, lda, crows, ldc, pb, pe, n_end, w, panel_bytes, b, abuf); break;
-      case 3: run_rows<3>(p, arows, lda, crows, ldc, pb, pe, n_end, w, panel_bytes, b, abuf); break;
-      default: run_rows<4>(p, arows, lda, crows, ldc, pb, pe, n_end, w, panel_bytes, b, abuf); break;
-    }
-  }
-}
-
 // Requantizes one row of one panel (16 columns, `cols` of them real) and stores it at c + col0.
 inline void requant_store_panel(const PackedGemm& p, int col0, int cols, __m256i acc0, __m256i acc1,
                                 const RequantClamp& clamp, int8_t* c) {
@@ -525,6 +504,33 @@ void run_gemv(const PackedGemm& p, const int16_t* a16, int8_t* c, int n_begin, i
     case 2: gemv_panels<2>(p, a16, panel, n_end, clamp, c); break;
     case 1: gemv_panels<1>(p, a16, panel, n_end, clamp, c); break;
     default: break;
+  }
+}
+
+void run_row_blocks(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c, size_t ldc, int pb,
+                    int pe, int n_end, const int8_t* w, size_t panel_bytes, const BlockArgs& b,
+                    int16_t* abuf) {
+  int m0 = 0;
+  if (p.k <= kKcMax) {
+    const int blocks = m / kMr;
+    run_blocks4_one_chunk(p, blocks, a, lda, c, ldc, pb, pe, w, panel_bytes, b, abuf);
+    m0 = blocks * kMr;
+  }
+  if (m0 == m - 1 && p.k <= kKcMax) {
+    // One row left (3x3 maps: 9 rows): the GEMV runs it four panels per broadcast.
+    widen_row(a + m0 * lda, p.k, abuf);
+    run_gemv(p, abuf, c + m0 * ldc, pb * kNr, pe * kNr < n_end ? pe * kNr : n_end);
+    return;
+  }
+  for (; m0 < m; m0 += kMr) {
+    const int8_t* arows = a + m0 * lda;
+    int8_t* crows = c + m0 * ldc;
+    switch (m - m0 < kMr ? m - m0 : kMr) {
+      case 1: run_rows<1>(p, arows, lda, crows, ldc, pb, pe, n_end, w, panel_bytes, b, abuf); break;
+      case 2: run_rows<2>(p, arows, lda, crows, ldc, pb, pe, n_end, w, panel_bytes, b, abuf); break;
+      case 3: run_rows<3>(p, arows, lda, crows, ldc, pb, pe, n_end, w, panel_bytes, b, abuf); break;
+      default: run_rows<4>(p, arows, lda, crows, ldc, pb, pe, n_end, w, panel_bytes, b, abuf); break;
+    }
   }
 }
 
