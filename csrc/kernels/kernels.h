@@ -98,13 +98,12 @@ struct PackedDwConv {
   // Some channel of `out` shifts left, has no right shift, or has an INT32_MIN multiplier (set by
   // pack_dwconv; the x86 paths take a shorter requantization when it is false).
   bool general_stage = true;
-  // Padded inputs up to a size (set by pack_dwconv): run_dwconv first copies the input into a
-  // zero-point-bordered image of geometry `bordered` (no padding, every window inside), bordered_bytes
-  // long, and the kernel runs on that. 0: the kernel reads the input and handles the padding per pixel.
+  // Padded inputs up to a size (set by pack_dwconv): run_dwconv copies the rows each thread's output rows
+  // read into a zero-point-bordered image of geometry `bordered` (no padding, every window inside; its
+  // whole size is bordered_bytes) and runs the kernel on that. 0: the kernel reads the input and handles
+  // the padding per pixel.
   DwConvParams bordered;
   size_t bordered_bytes = 0;
-  // The geometry the kernel's run reads its input with.
-  const DwConvParams& geometry() const { return bordered_bytes ? bordered : params; }
 };
 
 struct DwConvKernel {
@@ -112,8 +111,10 @@ struct DwConvKernel {
   Isa isa;
   // w: [kh][kw][out_c]; bias [out_c] or nullptr. Fills `out` except `out.out`.
   void (*pack)(const DwConvParams& params, const int8_t* w, const int32_t* bias, PackedDwConv* out);
-  // Output rows [oh_begin, oh_end) of every batch image. input/output NHWC, dense.
-  void (*run)(const PackedDwConv& p, const int8_t* input, int8_t* output, int oh_begin, int oh_end);
+  // Output rows [oh_begin, oh_end) of every batch image, the input read with geometry g: p.params, or the
+  // same conv over a bordered copy (other input sizes, no padding). input/output NHWC, dense.
+  void (*run)(const PackedDwConv& p, const DwConvParams& g, const int8_t* input, int8_t* output, int oh_begin,
+              int oh_end);
 };
 
 // ---------------------------------------------------------------------------------------------------

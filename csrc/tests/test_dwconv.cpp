@@ -443,7 +443,7 @@ TEST(small_padded_inputs_run_on_a_bordered_copy) {
     EXPECT_TRUE(bordered_bytes(*k, big) == 0, k->name << ": a 49x49x48 image is over the size limit");
     // With the runtime's scratch: the same result; a scratch too small for the image: a clear error.
     const PackedDwConv packed = pack_dwconv(*k, same.p, same.weights.data(), same.bias.data(), same.out);
-    std::vector<int8_t> scratch(packed.bordered_bytes), got(same.out_size());
+    std::vector<int8_t> scratch(dwconv_scratch_bytes(packed)), got(same.out_size());
     run_dwconv(*k, packed, same.input.data(), got.data(), nullptr, scratch.data(), scratch.size());
     EXPECT_TRUE(got == run_kernel(*k, same), k->name << ": the caller's scratch changed the result");
     bool threw = false;

@@ -290,7 +290,7 @@ alignas(32) constexpr int32_t kPack32Perm[8] = {0, 4, 1, 5, 2, 6, 3, 7};  // pac
   "vmovdqa %%ymm1, %%ymm5\n\t"                                                                   \
   "vmovdqa %%ymm0, %%ymm6\n\t"                                                                   \
   "vmovdqa %%ymm1, %%ymm7\n\t"                                                                   \
-  "1:\n\t"                                                                                       \
+  ".p2align 5\n\t1:\n\t"                                                                          \
   "vpmovsxbw (%[w],%[i],8), %%ymm8\n\t"                                                          \
   "vpmovsxbw 16(%[w],%[i],8), %%ymm9\n\t"                                                        \
   EK_ROW("0", "0", "1", "10", "11") EK_ROW("4160", "2", "3", "12", "13")                        \
@@ -324,7 +324,7 @@ alignas(32) constexpr int32_t kPack32Perm[8] = {0, 4, 1, 5, 2, 6, 3, 7};  // pac
   "vmovdqa %%ymm0, %%ymm1\n\t"                                                                   \
   "vmovdqa %%ymm0, %%ymm2\n\t"                                                                   \
   "vmovdqa %%ymm0, %%ymm3\n\t"                                                                   \
-  "1:\n\t"                                                                                       \
+  ".p2align 5\n\t1:\n\t"                                                                          \
   "vpmovsxbw (%[w],%[i],8), %%ymm8\n\t"                                                          \
   EK_ROW8("0", "0", "10") EK_ROW8("4160", "1", "11") EK_ROW8("8320", "2", "12")                 \
   EK_ROW8("12480", "3", "13")                                                                    \
