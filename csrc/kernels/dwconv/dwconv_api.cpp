@@ -106,8 +106,8 @@ PackedDwConv pack_dwconv(const DwConvKernel& kernel, const DwConvParams& params,
     if (out.shift[i] >= 0 || out.multiplier[i] == INT32_MIN) packed.general_stage = true;
   // The rows and columns the windows reach, padding included.
   const DwConvParams& p = params;
-  const int64_t bh = static_cast<int64_t>(p.out_h - 1) * p.stride_h + static_cast<int64_t>(p.kh - 1) * p.dilation_h + 1;
-  const int64_t bw = static_cast<int64_t>(p.out_w - 1) * p.stride_w + static_cast<int64_t>(p.kw - 1) * p.dilation_w + 1;
+  const int64_t bh = int64_t{p.out_h - 1} * p.stride_h + int64_t{p.kh - 1} * p.dilation_h + 1;
+  const int64_t bw = int64_t{p.out_w - 1} * p.stride_w + int64_t{p.kw - 1} * p.dilation_w + 1;
   const bool pads = p.pad_top > 0 || p.pad_left > 0 || bh - p.pad_top > p.in_h || bw - p.pad_left > p.in_w;
   const int64_t bytes = static_cast<int64_t>(p.batch) * bh * bw * p.in_c;
   if (kernel.isa != Isa::kRef && pads && bytes <= static_cast<int64_t>(kMaxBorderedBytes)) {
@@ -181,8 +181,8 @@ void run_dwconv(const DwConvKernel& kernel, const PackedDwConv& packed, const in
         copy_bordered_rows(input + b * in_image, p.in_h, p.in_w, static_cast<size_t>(p.in_c),
                            p.pad_top - begin * p.stride_h, p.pad_left, g.in_h, g.in_w,
                            static_cast<int8_t>(p.input_zero_point), slot, 0, g.in_h);
-        kernel.run(packed, g, slot, output + b * out_image + static_cast<size_t>(begin) * p.out_w * p.out_c(), 0,
-                   g.out_h);
+        int8_t* out = output + b * out_image + static_cast<size_t>(begin) * p.out_w * p.out_c();
+        kernel.run(packed, g, slot, out, 0, g.out_h);
       }
     };
   }

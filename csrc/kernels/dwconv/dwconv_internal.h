@@ -59,8 +59,8 @@ void pack_simd(const DwConvParams& params, const int8_t* w, const int32_t* bias,
 
 // The reference loops, output rows [oh_begin, oh_end) of each image (dwconv_ref.cpp). SIMD paths call it
 // for kGenericRef.
-void run_reference(const PackedDwConv& p, const DwConvParams& g, const int8_t* input, int8_t* output, int oh_begin,
-                   int oh_end);
+void run_reference(const PackedDwConv& p, const DwConvParams& g, const int8_t* input, int8_t* output,
+                   int oh_begin, int oh_end);
 
 }  // namespace dwconv
 }  // namespace edgekd

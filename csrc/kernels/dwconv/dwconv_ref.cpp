@@ -23,8 +23,8 @@ int8_t requant_channel(const Requant& rq, int32_t acc, int oc, int half_up_end) 
 
 }  // namespace
 
-void run_reference(const PackedDwConv& p, const DwConvParams& g, const int8_t* input, int8_t* output, int oh_begin,
-                   int oh_end) {
+void run_reference(const PackedDwConv& p, const DwConvParams& g, const int8_t* input, int8_t* output,
+                   int oh_begin, int oh_end) {
   const DwConvParams s = g;  // a local copy: the int8 output stores cannot alias it
   const int8_t* w = reinterpret_cast<const int8_t*>(p.weights.data());
   const int32_t* bias = p.bias.data();
