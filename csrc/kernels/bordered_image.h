@@ -7,6 +7,22 @@
 
 namespace edgekd {
 
+// The geometry of a conv's input with its padding written out: every row and column its windows reach, no
+// padding. False (out and bytes untouched) when every window already lies inside the input. bytes: the
+// bordered image's size. P: ConvParams or DwConvParams, which name these fields alike.
+template <class P>
+bool bordered_geometry(const P& p, P* out, int64_t* bytes) {
+  const int64_t h = int64_t{p.out_h - 1} * p.stride_h + int64_t{p.kh - 1} * p.dilation_h + 1;
+  const int64_t w = int64_t{p.out_w - 1} * p.stride_w + int64_t{p.kw - 1} * p.dilation_w + 1;
+  if (p.pad_top == 0 && p.pad_left == 0 && h - p.pad_top <= p.in_h && w - p.pad_left <= p.in_w) return false;
+  *out = p;
+  out->in_h = static_cast<int>(h);
+  out->in_w = static_cast<int>(w);
+  out->pad_top = out->pad_left = 0;
+  *bytes = int64_t{p.batch} * h * w * p.in_c;
+  return true;
+}
+
 // Copies NHWC `input` [batch][in_h][in_w][c] into `dst` [batch][out_h][out_w][c]: input pixel (y, x) lands
 // at (y + top, x + left) where that is inside dst; every other byte is `fill` (the input zero point).
 // Only dst rows [row_begin, row_end) of the batch * out_h rows are written (threads split the rows).

@@ -349,17 +349,11 @@ PackedConv pack_conv(const KernelTable& table, const ConvParams& p, const int8_t
   conv.gemm = pack_gemm(*table.gemm, weights, bias, p.out_c, p.k(), p.input_zero_point, out);
   conv.direct = p.kh == 1 && p.kw == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_top == 0 &&
                 p.pad_left == 0 && p.out_h == p.in_h && p.out_w == p.in_w;
-  // The rows and columns the windows reach, padding included.
-  const int ph = (p.out_h - 1) * p.stride_h + (p.kh - 1) * p.dilation_h + 1;
-  const int pw = (p.out_w - 1) * p.stride_w + (p.kw - 1) * p.dilation_w + 1;
-  const bool pads = p.pad_top > 0 || p.pad_left > 0 || ph - p.pad_top > p.in_h || pw - p.pad_left > p.in_w;
-  const size_t bytes = static_cast<size_t>(p.batch) * ph * pw * p.in_c;
-  if (!conv.direct && pads && bytes <= kMaxPaddedImageBytes) {
-    conv.padded = p;
-    conv.padded.in_h = ph;
-    conv.padded.in_w = pw;
-    conv.padded.pad_top = conv.padded.pad_left = 0;
-    conv.padded_bytes = bytes;
+  ConvParams bordered;
+  int64_t bytes = 0;
+  if (!conv.direct && bordered_geometry(p, &bordered, &bytes) && bytes <= int64_t{kMaxPaddedImageBytes}) {
+    conv.padded = bordered;
+    conv.padded_bytes = static_cast<size_t>(bytes);
   }
   return conv;
 }

@@ -104,17 +104,11 @@ PackedDwConv pack_dwconv(const DwConvKernel& kernel, const DwConvParams& params,
   packed.general_stage = false;
   for (int i = 0; i < params.out_c(); ++i)
     if (out.shift[i] >= 0 || out.multiplier[i] == INT32_MIN) packed.general_stage = true;
-  // The rows and columns the windows reach, padding included.
-  const DwConvParams& p = params;
-  const int64_t bh = int64_t{p.out_h - 1} * p.stride_h + int64_t{p.kh - 1} * p.dilation_h + 1;
-  const int64_t bw = int64_t{p.out_w - 1} * p.stride_w + int64_t{p.kw - 1} * p.dilation_w + 1;
-  const bool pads = p.pad_top > 0 || p.pad_left > 0 || bh - p.pad_top > p.in_h || bw - p.pad_left > p.in_w;
-  const int64_t bytes = static_cast<int64_t>(p.batch) * bh * bw * p.in_c;
-  if (kernel.isa != Isa::kRef && pads && bytes <= static_cast<int64_t>(kMaxBorderedBytes)) {
-    packed.bordered = p;
-    packed.bordered.in_h = static_cast<int>(bh);
-    packed.bordered.in_w = static_cast<int>(bw);
-    packed.bordered.pad_top = packed.bordered.pad_left = 0;
+  DwConvParams bordered;
+  int64_t bytes = 0;
+  if (kernel.isa != Isa::kRef && bordered_geometry(params, &bordered, &bytes) &&
+      bytes <= int64_t{kMaxBorderedBytes}) {
+    packed.bordered = bordered;
     packed.bordered_bytes = static_cast<size_t>(bytes);
   }
   return packed;

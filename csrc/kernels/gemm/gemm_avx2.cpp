@@ -516,12 +516,12 @@ void run_row_blocks(const PackedGemm& p, int m, const int8_t* a, size_t lda, int
     const int blocks = m / kMr;
     run_blocks4_one_chunk(p, blocks, a, lda, c, ldc, pb, pe, w, panel_bytes, b, abuf);
     m0 = blocks * kMr;
-  }
-  if (m0 == m - 1 && p.k <= kKcMax) {
-    // One row left (3x3 maps: 9 rows): the GEMV runs it four panels per broadcast.
-    widen_row(a + m0 * lda, p.k, abuf);
-    run_gemv(p, abuf, c + m0 * ldc, pb * kNr, pe * kNr < n_end ? pe * kNr : n_end);
-    return;
+    if (m0 == m - 1) {
+      // One row left (3x3 maps: 9 rows): the GEMV runs it four panels per broadcast.
+      widen_row(a + m0 * lda, p.k, abuf);
+      run_gemv(p, abuf, c + m0 * ldc, pb * kNr, pe * kNr < n_end ? pe * kNr : n_end);
+      return;
+    }
   }
   for (; m0 < m; m0 += kMr) {
     const int8_t* arows = a + m0 * lda;
