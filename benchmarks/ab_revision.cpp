@@ -1,8 +1,9 @@
 // Per-op A/B of two builds of the runtime in ONE process (see ab_revision.sh): the working tree's
 // edgekd_core and a base revision's, compiled with -Dedgekd=edgekd_base so both link side by side. Rounds
 // alternate which build runs first; each round times Model::profile() of both on the same model and
-// thread count, and reports the median and quartiles of the per-round new / base ratios over ops
-// [first, last]. On this project's shared VM, whose speed drifts in phases of minutes, separate processes
+// thread count, and reports the median and quartiles of the per-round new / base ratios over entries
+// [first, last]: ops, where a build runs fused regions (threads > 1) each region as one entry, so an op
+// range is only comparable between builds that fuse alike (the whole model always is). On this project's shared VM, whose speed drifts in phases of minutes, separate processes
 // disagree by 5-30%; here two identical builds measure 0.98-1.01.
 //
 // Built twice from this one file: with -DAB_BASE (and the base tree's headers, -Dedgekd=edgekd_base) it
@@ -24,7 +25,11 @@ std::vector<double> profile_ms(const char* path, int threads, int runs) {
   std::unique_ptr<edgekd::Model>& m = models[threads];
   if (!m) m = edgekd::Model::from_file(path, threads);
   std::vector<double> ms;
+#ifdef EDGEKD_PROFILE_STEPS
+  for (const auto& op : m->profile(runs, /*per_op=*/false)) ms.push_back(op.ms);  // fused regions as run
+#else
   for (const auto& op : m->profile(runs)) ms.push_back(op.ms);
+#endif
   return ms;
 }
 

@@ -94,7 +94,27 @@ def test_every_path_gives_the_same_outputs():
     inputs = litert.random_inputs(graph, seed=3)
     ref = edgekd_outputs(model, inputs, path="ref")
     for p in PATHS:
-        for threads in (1, 2):
+        for threads in (1, 2, 3):
             got = edgekd_outputs(model, inputs, path=p, num_threads=threads)
             for g, r in zip(got, ref):
                 assert np.array_equal(g, r), f"path {p} threads {threads}: {first_difference(g, r)}"
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v2_0.35_96", "mobilenet_v3_small_0.75_96"])
+def test_fused_regions_match_litert(name):
+    """On several threads, inverted-residual blocks run as fused regions (one parallel region for a
+    depthwise conv and the 1x1 convs and ADD after it); the outputs stay LiteRT's."""
+    graph, model = _model(name)
+    info = edgekd.load(model, num_threads=2).info()
+    assert info["num_fused_regions"] > 0 and info["num_fused_ops"] >= 2 * info["num_fused_regions"]
+    assert edgekd.load(model, num_threads=1).info()["num_fused_ops"] == 0
+    m = edgekd.load(model, num_threads=2)
+    assert len(m.profile(runs=2, per_op=False)) == info["num_ops"] - info["num_fused_ops"] + info["num_fused_regions"]
+    assert len(m.profile(runs=2)) == info["num_ops"]
+    for seed in (4, 5):
+        inputs = litert.random_inputs(graph, seed=seed)
+        want = litert_outputs(model, inputs)
+        for threads in (2, 4):
+            got = edgekd_outputs(model, inputs, num_threads=threads)
+            for g, w in zip(got, want):
+                assert np.array_equal(g, w), f"{name} threads {threads}: {first_difference(g, w)}"

@@ -82,6 +82,8 @@ class PyModel {
     d["num_ops"] = i.num_ops;
     d["num_folded_ops"] = i.num_folded_ops;
     d["num_threads"] = i.num_threads;
+    d["num_fused_regions"] = i.num_fused_regions;
+    d["num_fused_ops"] = i.num_fused_ops;
     return d;
   }
   // One call per inference: the arrays are checked and the outputs allocated with the GIL held, then
@@ -134,12 +136,12 @@ class PyModel {
 
   // Model::profile (each op's median time over `runs` inferences on the inputs last copied in), with the GIL
   // released and the model's mutex held like a call.
-  py::list profile(int runs) {
+  py::list profile(int runs, bool per_op) {
     std::vector<OpProfile> prof;
     {
       py::gil_scoped_release release;
       std::lock_guard<std::mutex> lock(run_mu_);
-      prof = m_->profile(runs);
+      prof = m_->profile(runs, per_op);
     }
     py::list out;
     for (const OpProfile& p : prof) {
@@ -245,7 +247,7 @@ void register_runtime(py::module_& m) {
       .def("info", &PyModel::info)
       .def("invoke", &PyModel::invoke, py::arg("arrays"))
       .def("invoke_exact", &PyModel::invoke_exact)
-      .def("profile", &PyModel::profile, py::arg("runs"));
+      .def("profile", &PyModel::profile, py::arg("runs"), py::arg("per_op") = true);
   m.def("runtime_quantize", &quantize, py::arg("x"), py::arg("scale"), py::arg("zero_point"),
         "float32 -> int8 as TFLite's QUANTIZE computes it.");
   m.def("runtime_dequantize", &dequantize, py::arg("x"), py::arg("scale"), py::arg("zero_point"),

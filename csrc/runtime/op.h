@@ -51,6 +51,18 @@ class Op {
   // Kernel family ("gemm", "dwconv", "pool", ...) and the kernel chosen, for model.info().
   virtual std::string family() const = 0;
   virtual std::string kernel() const = 0;
+
+  // Bands of rows, for fused regions (see fuse_row_bands in interpreter.cpp). An op that can compute output
+  // rows [r0, r1) of its batch-1 output on the calling thread returns the output's height (0: it cannot).
+  virtual int band_rows() const { return 0; }
+  // True when output row r reads only row r of each input, whose height and width equal the output's (1x1
+  // convs, same-shape ADD): such an op can follow the op that wrote its input in the same region with no
+  // barrier between them, each thread running its own band.
+  virtual bool row_local() const { return false; }
+  // Whether a band may begin at output row `row` with results identical to the unsplit op.
+  virtual bool band_may_start_at(int /*row*/) const { return true; }
+  virtual void run_band(const RunContext& ctx, int r0, int r1) const;
+
   std::string name;                  // "op 3 (CONV_2D)"
   std::vector<int> inputs, outputs;  // tensors read / written at run time (not constants)
 };

@@ -166,4 +166,8 @@ std::unique_ptr<Op> build_op(BuildContext& ctx) {
   return op;
 }
 
+void Op::run_band(const RunContext&, int, int) const {
+  throw std::logic_error(name + " cannot run by bands of rows");
+}
+
 }  // namespace edgekd

@@ -15,6 +15,13 @@ class Conv2DOp : public Op {
              ctx.scratch, ctx.scratch_bytes);
   }
   size_t scratch_bytes(int num_threads) const override { return conv_scratch_bytes(packed, num_threads); }
+  int band_rows() const override { return packed.direct && packed.params.batch == 1 ? packed.params.out_h : 0; }
+  bool row_local() const override { return band_rows() > 0; }
+  // A band of whole row tiles: the GEMM runs its remainder rows, a slower tile, only in the last band.
+  bool band_may_start_at(int row) const override { return row * packed.params.out_w % packed.kernel->mr == 0; }
+  void run_band(const RunContext& ctx, int r0, int r1) const override {
+    run_conv_rows(packed, ctx.as<const int8_t>(inputs[0]), ctx.as<int8_t>(outputs[0]), r0, r1);
+  }
   std::string family() const override { return "gemm"; }
   std::string kernel() const override { return packed.kernel ? packed.kernel->name : "?"; }
 };

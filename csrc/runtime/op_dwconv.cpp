@@ -16,6 +16,11 @@ class DepthwiseConv2DOp : public Op {
                parallel ? ctx.pool : nullptr, ctx.scratch, ctx.scratch_bytes);
   }
   size_t scratch_bytes(int) const override { return dwconv_scratch_bytes(packed); }
+  int band_rows() const override { return packed.params.batch == 1 ? packed.params.out_h : 0; }
+  void run_band(const RunContext& ctx, int r0, int r1) const override {
+    run_dwconv_rows(*kernel_fn, packed, ctx.as<const int8_t>(inputs[0]), ctx.as<int8_t>(outputs[0]), r0, r1,
+                    ctx.scratch, ctx.scratch_bytes);
+  }
   std::string family() const override { return "dwconv"; }
   std::string kernel() const override { return packed.variant && *packed.variant ? packed.variant : kernel_fn->name; }
 };

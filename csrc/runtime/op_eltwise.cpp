@@ -45,6 +45,17 @@ class BinaryOp : public Op {
     }
     Kernel(p, s1, a, s2, b, out);
   }
+  // Same-shape batch-1 operands run by rows. A band must start on a whole 16-element block (the blocks that
+  // parallel_elements keeps whole), so the kernel sees LiteRT's blocks and tail.
+  int band_rows() const override { return s1 == s2 && s1.n == 1 ? s1.h : 0; }
+  bool row_local() const override { return band_rows() > 0; }
+  bool band_may_start_at(int row) const override { return int64_t(row) * s1.w * s1.c % 16 == 0; }
+  void run_band(const RunContext& ctx, int r0, int r1) const override {
+    const int64_t row = int64_t(s1.w) * s1.c, lo = r0 * row;
+    const ops::Shape4 flat{1, 1, 1, static_cast<int>((r1 - r0) * row)};
+    Kernel(p, flat, ctx.as<const int8_t>(inputs[0]) + lo, flat, ctx.as<const int8_t>(inputs[1]) + lo,
+           ctx.as<int8_t>(outputs[0]) + lo);
+  }
   std::string family() const override { return "eltwise"; }
   std::string kernel() const override { return kernel_name; }
 

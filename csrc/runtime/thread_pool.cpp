@@ -28,11 +28,6 @@ constexpr auto kCallerSpin = std::chrono::microseconds(50);
 // running worker's tiny chunk usually ends first, so the caller rarely touches the workers' claim lines.
 constexpr auto kMinStealAfter = std::chrono::microseconds(4);
 
-void chunk_bounds(int n, int chunks, int i, int* begin, int* end) {
-  const int base = n / chunks, rem = n % chunks;
-  *begin = i * base + std::min(i, rem);
-  *end = *begin + base + (i < rem ? 1 : 0);
-}
 
 // Polls `ready` for about `budget`; true if it became true.
 template <class Ready>
@@ -48,6 +43,12 @@ bool spin_until(const Ready& ready, std::chrono::microseconds budget) {
 }
 
 }  // namespace
+
+void ThreadPool::chunk_bounds(int n, int chunks, int i, int* begin, int* end) {
+  const int base = n / chunks, rem = n % chunks;
+  *begin = i * base + std::min(i, rem);
+  *end = *begin + base + (i < rem ? 1 : 0);
+}
 
 ThreadPool::ThreadPool(int num_threads) : claims_(static_cast<size_t>(std::max(1, num_threads))) {
   const int extra = std::max(1, num_threads) - 1;

@@ -37,6 +37,9 @@ class ThreadPool {
   // Blocks until all chunks are done. Exceptions from chunks are rethrown here (the first one).
   // One caller at a time (a Model runs one inference at a time).
   void parallel_for(int n, const std::function<void(int, int)>& fn, int max_chunks = 0);
+  // Chunk i of `chunks` over [0, n): what parallel_for hands to thread i when it splits n into `chunks`
+  // (min(n, num_threads) when max_chunks does not cap it).
+  static void chunk_bounds(int n, int chunks, int i, int* begin, int* end);
 
  private:
   void worker_loop(int index);

@@ -132,6 +132,44 @@ TEST(split_elementwise_ops_equal_one_thread) {
   }
 }
 
+// On several threads, a depthwise or 1x1 conv and the 1x1 convs / same-shape ADD after it run as one fused
+// region, each thread its own band of rows (interpreter.cpp). Bands must give the bytes one thread gives on
+// every path, and a band may only begin where each op of the region allows it (whole GEMM row tiles,
+// whole 16-element ADD blocks): 8x8 maps fuse, 6x5 maps on 2 threads (a band at pixel 15) must not.
+TEST(fused_regions_equal_one_thread) {
+  struct Case {
+    int h, w;
+  };
+  int fused_models = 0, declined_models = 0;
+  for (Case c : {Case{16, 16}, Case{12, 10}, Case{16, 10}, Case{24, 18}, Case{30, 22}}) {
+    for (unsigned seed = 0; seed < 2; ++seed) {
+      const auto bytes = write_model(tiny_mobilenet(seed, c.h, c.w, 3));
+      auto ref = load_on(bytes, "ref");
+      std::vector<std::vector<int8_t>> xs, want;
+      for (unsigned s = 0; s < 8; ++s) {
+        xs.push_back(random_input(*ref, seed * 100 + s));
+        want.push_back(run_once(*ref, xs.back()));
+      }
+      for (edgekd::Isa isa : available()) {
+        for (int threads : {2, 3, 4}) {
+          auto m = load_on(bytes, edgekd::isa_name(isa), threads);
+          const edgekd::ModelInfo& info = m->info();
+          if (info.num_fused_ops > 0) ++fused_models;
+          if (info.num_fused_ops == 0 && threads == 2 && c.h == 12) ++declined_models;
+          EXPECT_TRUE(info.num_fused_ops == 0 || info.num_fused_ops >= 2 * info.num_fused_regions,
+                      info.num_fused_ops << " ops in " << info.num_fused_regions << " regions");
+          for (size_t s = 0; s < xs.size(); ++s)
+            EXPECT_TRUE(run_once(*m, xs[s]) == want[s],
+                        c.h << "x" << c.w << " seed " << seed << " input " << s << " " << edgekd::isa_name(isa)
+                            << " threads " << threads << " (" << info.num_fused_ops << " ops fused) differs from ref");
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(fused_models > 0, "no model formed a fused region");
+  EXPECT_TRUE(declined_models > 0, "the 6x5 maps fused on 2 threads");
+}
+
 TEST(thread_pool_covers_every_index_rethrows_and_wakes) {
   // Every index exactly once, back to back (workers spinning) and after the workers have gone to sleep
   // (past their spin budget); a chunk's exception reaches the caller once, and the pool keeps working.

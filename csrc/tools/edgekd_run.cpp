@@ -227,6 +227,7 @@ int run(const Args& a) {
     std::cout << "{\"model\": \"" << json_escape(a.model) << "\", \"path\": \"" << info.path
               << "\", \"threads\": " << a.threads << ", \"warmup\": " << a.warmup << ", \"runs\": " << a.runs
               << ", \"load_ms\": " << info.load_ms << ", \"arena_bytes\": " << info.arena_bytes
+              << ", \"fused_ops\": " << info.num_fused_ops << ", \"fused_regions\": " << info.num_fused_regions
               << ", \"kernels\": " << kernels_json(info) << ", \"latency_ms\": {\"min\": " << s.front()
               << ", \"mean\": " << mean << ", \"std\": " << stddev << ", \"p50\": " << pct(50)
               << ", \"p90\": " << pct(90) << ", \"p99\": " << pct(99) << ", \"max\": " << s.back() << "}";
@@ -239,8 +240,9 @@ int run(const Args& a) {
     }
     std::cout << "}\n";
   } else {
-    std::printf("model: %s\npath: %s  threads: %d  load: %.3f ms  arena: %zu bytes\n", a.model.c_str(),
-                info.path.c_str(), a.threads, info.load_ms, info.arena_bytes);
+    std::printf("model: %s\npath: %s  threads: %d  load: %.3f ms  arena: %zu bytes  fused: %d ops in %d regions\n",
+                a.model.c_str(), info.path.c_str(), a.threads, info.load_ms, info.arena_bytes, info.num_fused_ops,
+                info.num_fused_regions);
     std::printf("latency over %d runs (ms): min %.4f  mean %.4f  std %.4f  p50 %.4f  p90 %.4f  p99 %.4f\n", a.runs,
                 s.front(), mean, stddev, pct(50), pct(90), pct(99));
     if (a.profile) {

@@ -94,11 +94,13 @@ class Model:
         shapes = ", ".join(str(tuple(d["shape"])) for d in self._inputs)
         return f"<edgekd.Model inputs={shapes} path={self.path} ops={self._info['num_ops']}>"
 
-    def profile(self, runs: int = 100) -> list:
+    def profile(self, runs: int = 100, per_op: bool = True) -> list:
         """Each op's median time over ``runs`` inferences, in execution order: ``[{"op": "op 3 (CONV_2D)",
         "kernel": "gemm_s8_4x16c2_avx2", "ms": 0.012}, ...]``, the figures ``edgekd-run --profile`` prints.
-        The inferences run on the inputs of the last call (zeros before the first one)."""
-        return self._core.profile(int(runs))
+        The inferences run on the inputs of the last call (zeros before the first one).
+        ``per_op=False`` times the steps an inference takes instead: on several threads, a fused region
+        (ops that share one parallel region, see the README) is one entry, ``"ops 1-3 (fused)"``."""
+        return self._core.profile(int(runs), bool(per_op))
 
     # -- running -------------------------------------------------------------------------------------
     def run_raw(self, inputs: Sequence[np.ndarray]) -> list:

@@ -48,6 +48,8 @@ struct ModelInfo {
   int num_ops = 0;          // ops run per inference
   int num_folded_ops = 0;   // static shape ops folded at load
   int num_threads = 1;
+  int num_fused_regions = 0;  // runs of ops that share one parallel region (threads > 1)
+  int num_fused_ops = 0;      // ops inside them
 };
 
 // One op's share of run time, from Model::profile().
@@ -56,6 +58,9 @@ struct OpProfile {
   std::string kernel;  // kernel chosen at load
   double ms = 0.0;     // median over the profiled runs
 };
+
+// Model::profile takes per_op (benchmarks/ab_revision.cpp checks for it).
+#define EDGEKD_PROFILE_STEPS 1
 
 class Model {
  public:
@@ -77,7 +82,10 @@ class Model {
   void get_output(size_t i, void* data, size_t bytes) const;
   void run();
   // Runs the model `runs` times timing every op; returns each op's median time, in execution order.
-  std::vector<OpProfile> profile(int runs);
+  // per_op = false times the steps run() takes instead: a fused region (threads > 1) is one entry, named
+  // "ops 1-3 (fused)", and the entries sum to an inference as run() runs it. With per_op = true each op of
+  // a region runs on its own, as a parallel op.
+  std::vector<OpProfile> profile(int runs, bool per_op = true);
 
  private:
   struct Impl;

@@ -431,6 +431,18 @@ void run_conv(const PackedConv& conv, const int8_t* input, int8_t* output, Threa
   });
 }
 
+void run_conv_rows(const PackedConv& conv, const int8_t* input, int8_t* output, int row_begin, int row_end) {
+  const ConvParams& p = conv.params;
+  if (!conv.direct || p.batch != 1) bad("CONV_2D", "runs by rows only on the direct (1x1) path at batch 1");
+  if (row_begin < 0 || row_end > p.out_h || row_begin >= row_end)
+    bad("CONV_2D", "output rows [" + std::to_string(row_begin) + ", " + std::to_string(row_end) +
+                       ") are not inside [0, " + std::to_string(p.out_h) + ")");
+  const size_t lda = static_cast<size_t>(p.in_c), ldc = static_cast<size_t>(p.out_c);
+  const size_t first = static_cast<size_t>(row_begin) * p.out_w;
+  conv.kernel->run(conv.gemm, (row_end - row_begin) * p.out_w, input + first * lda, lda, output + first * ldc, ldc, 0,
+                   p.out_c);
+}
+
 PackedFullyConnected pack_fully_connected(const KernelTable& table, int in_features, int out_features,
                                           const int8_t* weights, const int32_t* bias,
                                           int32_t input_zero_point, const OutputStage& out) {

@@ -69,6 +69,10 @@ size_t conv_scratch_bytes(const PackedConv& conv, int num_threads);
 void run_conv(const PackedConv& conv, const int8_t* input, int8_t* output, ThreadPool* pool,
               void* scratch = nullptr, size_t scratch_bytes = 0);
 
+// Output rows [row_begin, row_end) (image rows of a batch-1 conv) on the calling thread: a band of rows for
+// a fused region. Only the direct path (conv.direct), where output row r reads input row r alone.
+void run_conv_rows(const PackedConv& conv, const int8_t* input, int8_t* output, int row_begin, int row_end);
+
 // Fully connected (TFLite FULLY_CONNECTED, int8): out[b][j] = requant_j(bias[j] + sum_i (in[b][i]-in_zp)*w[j][i]).
 struct PackedFullyConnected {
   int in_features = 0, out_features = 0;

@@ -64,4 +64,10 @@ size_t dwconv_scratch_bytes(const PackedDwConv& packed);
 void run_dwconv(const DwConvKernel& kernel, const PackedDwConv& packed, const int8_t* input, int8_t* output,
                 ThreadPool* pool, void* scratch = nullptr, size_t scratch_bytes = 0);
 
+// Output rows [row_begin, row_end) of every image on the calling thread, as run_dwconv computes them: a
+// band of rows for a fused region (several threads run disjoint bands at once, each bordered copy in the
+// scratch slot of its first row). Same scratch rules as run_dwconv.
+void run_dwconv_rows(const DwConvKernel& kernel, const PackedDwConv& packed, const int8_t* input, int8_t* output,
+                     int row_begin, int row_end, void* scratch = nullptr, size_t scratch_bytes = 0);
+
 }  // namespace edgekd

@@ -1,6 +1,5 @@
 // Depthwise conv entry points: validation, TFLite padding, pack with output stage, threaded run.
 #include <cstdint>
-#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -136,55 +135,84 @@ size_t dwconv_scratch_bytes(const PackedDwConv& packed) {
          bordered_row_bytes(packed);
 }
 
-void run_dwconv(const DwConvKernel& kernel, const PackedDwConv& packed, const int8_t* input, int8_t* output,
-                ThreadPool* pool, void* scratch, size_t scratch_bytes) {
+namespace {
+
+void check_dwconv_call(const DwConvKernel& kernel, const PackedDwConv& packed, const int8_t* input, int8_t* output) {
   if (packed.isa != kernel.isa)
     bad(std::string("weights were packed for the '") + isa_name(packed.isa) + "' path, not for kernel '" +
         kernel.name + "'");
   // The output stage was validated by pack_dwconv (as run_gemm relies on pack_gemm); checking its out_c
   // entries again here cost 5% of a small layer's run.
   if (input == nullptr || output == nullptr) bad("input or output buffer is null");
+}
+
+// Output rows [begin, end) of every image; `scratch` holds dwconv_scratch_bytes(packed) bytes when the
+// kernel runs on a bordered copy. Each band copies the bordered rows its output rows read (halo included)
+// into its own slot (at its first row) and runs the kernel on them as a conv of (end - begin) output rows
+// without padding, one image at a time.
+void dwconv_band(const DwConvKernel& kernel, const PackedDwConv& packed, const int8_t* input, int8_t* output,
+                 int begin, int end, void* scratch) {
   const DwConvParams& p = packed.params;
-  const int rows = p.out_h;
-  std::function<void(int, int)> chunk;
-  AlignedBuffer own;
   if (!packed.bordered_bytes) {
-    chunk = [&](int begin, int end) { kernel.run(packed, p, input, output, begin, end); };
-  } else {
-    const size_t need = dwconv_scratch_bytes(packed);
-    if (!scratch) {
-      own.resize(need);
-      scratch = own.data();
-    } else if (scratch_bytes < need) {
-      bad("scratch of " + std::to_string(scratch_bytes) + " bytes is smaller than the " + std::to_string(need) +
-          " bytes needed");
-    }
-    // Each chunk copies the bordered rows its output rows read (halo included) into its own slot and runs
-    // the kernel on them as a conv of (end - begin) output rows without padding, one image at a time.
-    chunk = [&](int begin, int end) {
-      const size_t row_bytes = bordered_row_bytes(packed);
-      int8_t* slot = static_cast<int8_t*>(scratch) +
-                     static_cast<size_t>(begin) * bordered_rows_per_output_row(p) * row_bytes;
-      DwConvParams g = packed.bordered;
-      g.batch = 1;
-      g.out_h = end - begin;
-      g.in_h = (g.out_h - 1) * p.stride_h + (p.kh - 1) * p.dilation_h + 1;
-      const size_t in_image = static_cast<size_t>(p.in_h) * p.in_w * p.in_c;
-      const size_t out_image = static_cast<size_t>(p.out_h) * p.out_w * p.out_c();
-      for (int b = 0; b < p.batch; ++b) {
-        copy_bordered_rows(input + b * in_image, p.in_h, p.in_w, static_cast<size_t>(p.in_c),
-                           p.pad_top - begin * p.stride_h, p.pad_left, g.in_h, g.in_w,
-                           static_cast<int8_t>(p.input_zero_point), slot, 0, g.in_h);
-        int8_t* out = output + b * out_image + static_cast<size_t>(begin) * p.out_w * p.out_c();
-        kernel.run(packed, g, slot, out, 0, g.out_h);
-      }
-    };
+    kernel.run(packed, p, input, output, begin, end);
+    return;
   }
+  const size_t row_bytes = bordered_row_bytes(packed);
+  int8_t* slot =
+      static_cast<int8_t*>(scratch) + static_cast<size_t>(begin) * bordered_rows_per_output_row(p) * row_bytes;
+  DwConvParams g = packed.bordered;
+  g.batch = 1;
+  g.out_h = end - begin;
+  g.in_h = (g.out_h - 1) * p.stride_h + (p.kh - 1) * p.dilation_h + 1;
+  const size_t in_image = static_cast<size_t>(p.in_h) * p.in_w * p.in_c;
+  const size_t out_image = static_cast<size_t>(p.out_h) * p.out_w * p.out_c();
+  for (int b = 0; b < p.batch; ++b) {
+    copy_bordered_rows(input + b * in_image, p.in_h, p.in_w, static_cast<size_t>(p.in_c),
+                       p.pad_top - begin * p.stride_h, p.pad_left, g.in_h, g.in_w,
+                       static_cast<int8_t>(p.input_zero_point), slot, 0, g.in_h);
+    int8_t* out = output + b * out_image + static_cast<size_t>(begin) * p.out_w * p.out_c();
+    kernel.run(packed, g, slot, out, 0, g.out_h);
+  }
+}
+
+// The caller's scratch, or `own` sized to what the bordered copy needs.
+void* dwconv_scratch(const PackedDwConv& packed, void* scratch, size_t scratch_bytes, AlignedBuffer* own) {
+  if (!packed.bordered_bytes) return scratch;
+  const size_t need = dwconv_scratch_bytes(packed);
+  if (!scratch) {
+    own->resize(need);
+    return own->data();
+  }
+  if (scratch_bytes < need)
+    bad("scratch of " + std::to_string(scratch_bytes) + " bytes is smaller than the " + std::to_string(need) +
+        " bytes needed");
+  return scratch;
+}
+
+}  // namespace
+
+void run_dwconv(const DwConvKernel& kernel, const PackedDwConv& packed, const int8_t* input, int8_t* output,
+                ThreadPool* pool, void* scratch, size_t scratch_bytes) {
+  check_dwconv_call(kernel, packed, input, output);
+  AlignedBuffer own;
+  scratch = dwconv_scratch(packed, scratch, scratch_bytes, &own);
+  const int rows = packed.params.out_h;
+  auto chunk = [&](int begin, int end) { dwconv_band(kernel, packed, input, output, begin, end, scratch); };
   if (pool == nullptr || pool->num_threads() == 1) {
     chunk(0, rows);
   } else {
-    pool->parallel_for(rows, chunk);
+    pool->parallel_for(rows, [&chunk](int begin, int end) { chunk(begin, end); });  // one capture: no allocation
   }
+}
+
+void run_dwconv_rows(const DwConvKernel& kernel, const PackedDwConv& packed, const int8_t* input, int8_t* output,
+                     int row_begin, int row_end, void* scratch, size_t scratch_bytes) {
+  check_dwconv_call(kernel, packed, input, output);
+  if (row_begin < 0 || row_end > packed.params.out_h || row_begin >= row_end)
+    bad("output rows [" + std::to_string(row_begin) + ", " + std::to_string(row_end) + ") are not inside [0, " +
+        std::to_string(packed.params.out_h) + ")");
+  AlignedBuffer own;
+  dwconv_band(kernel, packed, input, output, row_begin, row_end, dwconv_scratch(packed, scratch, scratch_bytes, &own));
 }
 
 }  // namespace edgekd
