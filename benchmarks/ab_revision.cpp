@@ -3,8 +3,9 @@
 // alternate which build runs first; each round times Model::profile() of both on the same model and
 // thread count, and reports the median and quartiles of the per-round new / base ratios over entries
 // [first, last]: ops, where a build runs fused regions (threads > 1) each region as one entry, so an op
-// range is only comparable between builds that fuse alike (the whole model always is). On this project's shared VM, whose speed drifts in phases of minutes, separate processes
-// disagree by 5-30%; here two identical builds measure 0.98-1.01.
+// range is only comparable between builds that fuse alike (the whole model always is). On this project's
+// shared VM, whose speed drifts in phases of minutes, separate processes disagree by 5-30%; here two
+// identical builds measure 0.98-1.01.
 //
 // Built twice from this one file: with -DAB_BASE (and the base tree's headers, -Dedgekd=edgekd_base) it
 // defines base_profile(); without, new_profile() and main().

@@ -96,11 +96,15 @@ std::vector<RegionPlan> plan_regions(const std::vector<std::unique_ptr<Op>>& ops
         }
         return true;
       };
-      auto reads = [](const Op& op, int t) { return std::find(op.inputs.begin(), op.inputs.end(), t) != op.inputs.end(); };
+      auto reads = [](const Op& op, int t) {
+        return std::find(op.inputs.begin(), op.inputs.end(), t) != op.inputs.end();
+      };
       if (bands_fit(*ops[i])) {
+        // The scratch is shared by all ops (they run one at a time, except in a region): only the head may
+        // use it, each band in its own slot.
         while (j < ops.size() && ops[j]->row_local() && ops[j]->band_rows() == rows &&
-               reads(*ops[j], ops[j - 1]->outputs[0]) && bands_fit(*ops[j]) &&
-               add_tensors(*ops[j]) <= kMaxRegionBytes)
+               ops[j]->scratch_bytes(threads) == 0 && reads(*ops[j], ops[j - 1]->outputs[0]) &&
+               bands_fit(*ops[j]) && add_tensors(*ops[j]) <= kMaxRegionBytes)
           ++j;
       }
     }
@@ -276,7 +280,8 @@ void Model::Impl::load(int num_threads) {
   info.num_ops = steps;
   info.num_threads = num_threads;
   info.num_fused_regions = static_cast<int>(regions.size());
-  for (const auto& r : regions) info.num_fused_ops += static_cast<int>(static_cast<const RegionOp&>(*r).members.size());
+  for (const auto& r : regions)
+    info.num_fused_ops += static_cast<int>(static_cast<const RegionOp&>(*r).members.size());
   info.load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
