@@ -75,6 +75,9 @@ struct GemmKernel {
   // Computes rows [0, m) and columns [n_begin, n_end) of C. n_begin is a multiple of nr.
   void (*run)(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c, size_t ldc,
               int n_begin, int n_end);
+  // Two or three rows left over after the full tiles run as one more full tile over the last mr rows
+  // (rows recomputed, same bytes), so a call whose m is not a multiple of mr costs about a whole tile more.
+  bool overlapped_tail = false;
 };
 
 // ---------------------------------------------------------------------------------------------------

@@ -17,8 +17,11 @@ class Conv2DOp : public Op {
   size_t scratch_bytes(int num_threads) const override { return conv_scratch_bytes(packed, num_threads); }
   int band_rows() const override { return packed.direct && packed.params.batch == 1 ? packed.params.out_h : 0; }
   bool row_local() const override { return band_rows() > 0; }
-  // A band of whole row tiles: the GEMM runs its remainder rows, a slower tile, only in the last band.
-  bool band_may_start_at(int row) const override { return row * packed.params.out_w % packed.kernel->mr == 0; }
+  // A band of whole row tiles, so that only the last band runs the GEMM's remainder rows (a slower tile),
+  // unless the kernel runs them as an overlapped full tile.
+  bool band_may_start_at(int row) const override {
+    return packed.kernel->overlapped_tail || row * packed.params.out_w % packed.kernel->mr == 0;
+  }
   void run_band(const RunContext& ctx, int r0, int r1) const override {
     run_conv_rows(packed, ctx.as<const int8_t>(inputs[0]), ctx.as<int8_t>(outputs[0]), r0, r1);
   }

@@ -134,13 +134,14 @@ TEST(split_elementwise_ops_equal_one_thread) {
 
 // On several threads, a depthwise or 1x1 conv and the 1x1 convs / same-shape ADD after it run as one fused
 // region, each thread its own band of rows (interpreter.cpp). Bands must give the bytes one thread gives on
-// every path, and a band may only begin where each op of the region allows it (whole GEMM row tiles,
-// whole 16-element ADD blocks): 8x8 maps fuse, 6x5 maps on 2 threads (a band at pixel 15) must not.
+// every path, and a band may only begin where each op of the region allows it (whole 16-element ADD
+// blocks; whole GEMM row tiles unless the kernel overlaps its last tile): 8x8 maps fuse, and on 6x5 maps on
+// 2 threads (a band at pixel 15) the ADD must stay out of any region.
 TEST(fused_regions_equal_one_thread) {
   struct Case {
     int h, w;
   };
-  int fused_models = 0, declined_models = 0;
+  int fused_models = 0, add_declined = 0;
   for (Case c : {Case{16, 16}, Case{12, 10}, Case{16, 10}, Case{24, 18}, Case{30, 22}}) {
     for (unsigned seed = 0; seed < 2; ++seed) {
       const auto bytes = write_model(tiny_mobilenet(seed, c.h, c.w, 3));
@@ -155,7 +156,12 @@ TEST(fused_regions_equal_one_thread) {
           auto m = load_on(bytes, edgekd::isa_name(isa), threads);
           const edgekd::ModelInfo& info = m->info();
           if (info.num_fused_ops > 0) ++fused_models;
-          if (info.num_fused_ops == 0 && threads == 2 && c.h == 12) ++declined_models;
+          if (threads == 2 && c.h == 12) {
+            // conv, dw, project, skip, ADD: at most dw + project fuse; the skip conv's region would end in the
+            // ADD, so it has no region of two.
+            EXPECT_TRUE(info.num_fused_ops <= 2, info.num_fused_ops << " ops fused on 6x5 maps");
+            ++add_declined;
+          }
           EXPECT_TRUE(info.num_fused_ops == 0 || info.num_fused_ops >= 2 * info.num_fused_regions,
                       info.num_fused_ops << " ops in " << info.num_fused_regions << " regions");
           for (size_t s = 0; s < xs.size(); ++s)
@@ -167,7 +173,7 @@ TEST(fused_regions_equal_one_thread) {
     }
   }
   EXPECT_TRUE(fused_models > 0, "no model formed a fused region");
-  EXPECT_TRUE(declined_models > 0, "the 6x5 maps fused on 2 threads");
+  EXPECT_TRUE(add_declined > 0, "no 6x5 case ran");
 }
 
 TEST(thread_pool_covers_every_index_rethrows_and_wakes) {

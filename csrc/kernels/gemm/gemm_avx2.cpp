@@ -13,6 +13,7 @@
 #include <immintrin.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 
 #include "kernels/gemm/gemm_common.h"
@@ -508,6 +509,12 @@ void run_gemv(const PackedGemm& p, const int16_t* a16, int8_t* c, int n_begin, i
   }
 }
 
+// Whether [a, a + a_len) and [c, c + c_len) share a byte (an in-place call must not recompute rows).
+inline bool overlaps(const int8_t* a, size_t a_len, const int8_t* c, size_t c_len) {
+  const auto a0 = reinterpret_cast<uintptr_t>(a), c0 = reinterpret_cast<uintptr_t>(c);
+  return a0 < c0 + c_len && c0 < a0 + a_len;
+}
+
 void run_row_blocks(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c, size_t ldc, int pb,
                     int pe, int n_end, const int8_t* w, size_t panel_bytes, const BlockArgs& b,
                     int16_t* abuf) {
@@ -520,6 +527,14 @@ void run_row_blocks(const PackedGemm& p, int m, const int8_t* a, size_t lda, int
       // One row left (3x3 maps: 9 rows): the GEMV runs it four panels per broadcast.
       widen_row(a + m0 * lda, p.k, abuf);
       run_gemv(p, abuf, c + m0 * ldc, pb * kNr, pe * kNr < n_end ? pe * kNr : n_end);
+      return;
+    }
+    if (m0 < m && blocks > 0 && !overlaps(a, (m - 1) * lda + p.k, c, (m - 1) * ldc + n_end)) {
+      // Two or three rows left: one more full block over the last four rows, recomputing one or two rows
+      // of the block before with the same instructions (the same bytes, written again by this thread),
+      // which costs less than the smaller tiles' intrinsic code (a band of 18 rows in a fused region).
+      run_blocks4_one_chunk(p, 1, a + (m - kMr) * lda, lda, c + (m - kMr) * ldc, ldc, pb, pe, w, panel_bytes, b,
+                            abuf);
       return;
     }
   }
@@ -573,6 +588,7 @@ void run_avx2(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c
 }  // namespace
 
 extern const GemmKernel kGemmAvx2;
-const GemmKernel kGemmAvx2{"gemm_s8_4x16c2_avx2", Isa::kAvx2, kMr, kNr, &pack_avx2, &run_avx2};
+const GemmKernel kGemmAvx2{"gemm_s8_4x16c2_avx2", Isa::kAvx2, kMr, kNr, &pack_avx2, &run_avx2,
+                           /*overlapped_tail=*/true};
 
 }  // namespace edgekd
