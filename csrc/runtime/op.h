@@ -52,7 +52,7 @@ class Op {
   virtual std::string family() const = 0;
   virtual std::string kernel() const = 0;
 
-  // Bands of rows, for fused regions (see fuse_row_bands in interpreter.cpp). An op that can compute output
+  // Bands of rows, for fused regions (see plan_regions in interpreter.cpp). An op that can compute output
   // rows [r0, r1) of its batch-1 output on the calling thread returns the output's height (0: it cannot).
   virtual int band_rows() const { return 0; }
   // True when output row r reads only row r of each input, whose height and width equal the output's (1x1
