@@ -194,7 +194,9 @@ void Model::Impl::load(int num_threads) {
   const int nt = static_cast<int>(tensors.size());
   std::vector<int> step_first(steps), step_last(steps);
   for (int s = 0; s < steps; ++s) step_first[s] = step_last[s] = s;
+  size_t next_op = 0;  // ops before it are in the schedule
   for (const RegionPlan& r : plan_regions(ops, tensors, num_threads)) {
+    while (next_op < r.begin) schedule.push_back(ops[next_op++].get());
     auto region = std::make_unique<RegionOp>();
     region->rows = r.rows;
     region->name = "ops " + std::to_string(r.begin) + "-" + std::to_string(r.end - 1) + " (fused)";
@@ -203,16 +205,12 @@ void Model::Impl::load(int num_threads) {
       step_first[s] = static_cast<int>(r.begin);
       step_last[s] = static_cast<int>(r.end - 1);
     }
+    info.num_fused_ops += static_cast<int>(r.end - r.begin);
+    schedule.push_back(region.get());
     regions.push_back(std::move(region));
+    next_op = r.end;
   }
-  for (size_t s = 0, next = 0; s < ops.size();) {
-    if (next < regions.size() && step_first[s] == static_cast<int>(s) && step_last[s] > static_cast<int>(s)) {
-      schedule.push_back(regions[next++].get());
-      s = static_cast<size_t>(step_last[s]) + 1;
-    } else {
-      schedule.push_back(ops[s++].get());
-    }
-  }
+  while (next_op < ops.size()) schedule.push_back(ops[next_op++].get());
   std::vector<int> first(nt, -1), last(nt, -1);
   for (int t : def.inputs) { first[t] = 0; last[t] = std::max(last[t], 0); }
   for (int s = 0; s < steps; ++s) {
@@ -280,8 +278,6 @@ void Model::Impl::load(int num_threads) {
   info.num_ops = steps;
   info.num_threads = num_threads;
   info.num_fused_regions = static_cast<int>(regions.size());
-  for (const auto& r : regions)
-    info.num_fused_ops += static_cast<int>(static_cast<const RegionOp&>(*r).members.size());
   info.load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
