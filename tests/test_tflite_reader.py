@@ -8,13 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tflite
 
 from edgekd import ir
 from edgekd.errors import EdgekdError
 from edgekd.testing import models as M
 from edgekd.tflite import read_tflite, read_tflite_info, write_tflite
-from edgekd.tflite import schema
-from edgekd.tflite.schema import Slot
+from edgekd.tflite import generated
 from edgekd.tflite.writer import _Writer, build_external
 
 DATA = Path(__file__).parent / "data"
@@ -80,10 +80,10 @@ class _DeprecatedCodesOnly(_Writer):
 
     def _operator_code(self, op_type: str, version: int) -> int:
         b = self.b
-        b.StartObject(Slot.OPCODE_NUM_FIELDS)
-        b.PrependInt8Slot(Slot.OPCODE_DEPRECATED_BUILTIN_CODE, schema.BUILTIN_CODE[op_type], 0)
-        b.PrependInt32Slot(Slot.OPCODE_VERSION, version, 1)
-        return b.EndObject()
+        tflite.OperatorCodeStart(b)
+        tflite.OperatorCodeAddDeprecatedBuiltinCode(b, generated.BUILTIN_CODE[op_type])
+        tflite.OperatorCodeAddVersion(b, version)
+        return tflite.OperatorCodeEnd(b)
 
 
 class _Reordered(_Writer):

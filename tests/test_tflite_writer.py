@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from flatbuffers.table import Table
-from flatbuffers import number_types as N
+import tflite
 
 from edgekd import ir
 from edgekd.errors import EdgekdError
@@ -13,8 +12,7 @@ from edgekd.testing import models as M
 from edgekd.testing.float_exec import quantize, run_float
 from edgekd.testing.float_ops import softmax
 from edgekd.tflite import read_tflite, save, write_tflite
-from edgekd.tflite import schema
-from edgekd.tflite.schema import Slot
+from edgekd.tflite import generated
 
 from edgekd.testing import litert as L  # imports LiteRT lazily, inside its functions
 
@@ -162,49 +160,29 @@ def test_op_codes_above_127_use_builtin_code() -> None:
     assert _opcode_fields(write_tflite(M.one_op_model("CONV_2D"))) == [(3, 3, 3)]
 
 
-def _root(data: bytes) -> Table:
-    return Table(bytearray(data), N.UOffsetTFlags.py_type(int.from_bytes(data[:4], "little")))
-
-
-def _field(t: Table, slot: int) -> int:
-    return t.Offset(4 + 2 * slot)
-
-
-def _tables(t: Table, slot: int) -> list[Table]:
-    o = _field(t, slot)
-    if not o:
-        return []
-    start, n = t.Vector(o), t.VectorLen(o)
-    return [Table(t.Bytes, t.Indirect(start + 4 * i)) for i in range(n)]
-
-
 def _opcode_fields(data: bytes) -> list[tuple[int, int, int]]:
-    """(deprecated_builtin_code, builtin_code, version) per operator code, read with the flatbuffers
-    runtime's generic Table (independent of edgekd's reader)."""
-    out = []
-    for oc in _tables(_root(data), Slot.MODEL_OPERATOR_CODES):
-        def get(slot: int, flags, default: int) -> int:
-            o = _field(oc, slot)
-            return oc.Get(flags, o + oc.Pos) if o else default
-        out.append((get(Slot.OPCODE_DEPRECATED_BUILTIN_CODE, N.Int8Flags, 0),
-                    get(Slot.OPCODE_BUILTIN_CODE, N.Int32Flags, 0), get(Slot.OPCODE_VERSION, N.Int32Flags, 1)))
-    return out
+    """(deprecated_builtin_code, builtin_code, version) per operator code, read with the classes the
+    tflite package generates from schema.fbs (independent of edgekd's reader)."""
+    m = tflite.Model.GetRootAs(data, 0)
+    return [(oc.DeprecatedBuiltinCode(), oc.BuiltinCode(), oc.Version())
+            for oc in (m.OperatorCodes(i) for i in range(m.OperatorCodesLength()))]
 
 
 def test_model_header_buffers_and_alignment() -> None:
     g = M.small_cnn()
-    data = write_tflite(g)
+    data = bytearray(write_tflite(g))
     assert data[4:8] == b"TFL3"
-    root = _root(data)
-    assert root.Get(N.Uint32Flags, root.Pos + _field(root, Slot.MODEL_VERSION)) == 3
-    bufs = _tables(root, Slot.MODEL_BUFFERS)
-    assert not _field(bufs[0], Slot.BUFFER_DATA), "buffer 0 must be the empty sentinel"
+    root = tflite.Model.GetRootAs(data, 0)
+    assert root.Version() == 3
+    bufs = [root.Buffers(i) for i in range(root.BuffersLength())]
+    assert bufs[0].DataIsNone(), "buffer 0 must be the empty sentinel"
     n_const = sum(1 for t in g.tensors if t.data is not None)
     assert len(bufs) == 1 + n_const
+    base = np.frombuffer(data, np.uint8).ctypes.data
     for b in bufs[1:]:
-        o = _field(b, Slot.BUFFER_DATA)
-        assert o and b.Vector(o) % 16 == 0, "constant data must be 16-byte aligned"
-    assert len(_tables(root, Slot.MODEL_SUBGRAPHS)) == 1
+        assert not b.DataIsNone()
+        assert (b.DataAsNumpy().ctypes.data - base) % 16 == 0, "constant data must be 16-byte aligned"
+    assert root.SubgraphsLength() == 1
 
 
 def test_output_is_deterministic() -> None:
@@ -273,23 +251,28 @@ def test_save_writes_atomically(tmp_path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.tflite"], "no partial or temporary files"
 
 
-def test_schema_tables_cover_ir_option_names() -> None:
-    """ir.OPTION_DEFAULTS and the schema's option tables must name the same fields, or options would
-    be dropped on write or invented on read."""
+def test_generated_tables_cover_ir_option_names() -> None:
+    """Every option of ir.OPTION_DEFAULTS has a generated accessor and builder in its op's table, and the
+    table's own fields are the IR's (fields TF added later, like quantized_bias_type, aside): options
+    can neither be dropped on write nor invented on read."""
+    later = {"quantized_bias_type"}
     for op, defaults in ir.OPTION_DEFAULTS.items():
-        table = schema.OP_OPTIONS_TABLE[op]
-        names = [f[0] for f in schema.OPTION_TABLES[table] if f[0] is not None]
-        assert sorted(names) == sorted(defaults), op
+        table, fields = generated.option_fields(op)
+        assert [f.name for f in fields] == list(defaults), op
+        assert set(generated.table_fields(table)) - later == set(defaults), op
+        for name in defaults:
+            assert callable(getattr(tflite, f"{table}Add{generated.camel(name)}")), (op, name)
 
 
 def test_schema_numbers_spot_check() -> None:
-    """A few values from schema.fbs that a shifted list would get wrong."""
-    assert schema.BUILTIN_CODE["ADD"] == 0 and schema.BUILTIN_CODE["CONV_2D"] == 3
-    assert schema.BUILTIN_CODE["MEAN"] == 40 and schema.BUILTIN_CODE["SHAPE"] == 77
-    assert schema.BUILTIN_CODE["PACK"] == 83 and schema.BUILTIN_CODE["QUANTIZE"] == 114
-    assert schema.BUILTIN_CODE["HARD_SWISH"] == 117 and schema.BUILTIN_CODE["GELU"] == 150
-    o = schema.OPTIONS_TYPE_CODE
+    """A few values from schema.fbs, as the generated package has them."""
+    c = generated.BUILTIN_CODE
+    assert c["ADD"] == 0 and c["CONV_2D"] == 3 and c["MEAN"] == 40 and c["SHAPE"] == 77
+    assert c["PACK"] == 83 and c["QUANTIZE"] == 114 and c["HARD_SWISH"] == 117 and c["GELU"] == 150
+    o = generated.OPTIONS_TYPE_CODE
     assert (o["Conv2DOptions"], o["Pool2DOptions"], o["FullyConnectedOptions"], o["ReshapeOptions"]) == (1, 5, 8, 17)
     assert (o["ReducerOptions"], o["StridedSliceOptions"], o["ShapeOptions"], o["PackOptions"]) == (27, 32, 55, 59)
     assert (o["QuantizeOptions"], o["HardSwishOptions"], o["BatchMatMulOptions"]) == (89, 91, 101)
-    assert schema.TENSOR_TYPE_CODE["int8"] == 9 and schema.TENSOR_TYPE_CODE["int32"] == 2
+    assert generated.TENSOR_TYPE_CODE["int8"] == 9 and generated.TENSOR_TYPE_CODE["int32"] == 2
+    assert generated.camel("pot_scale_int16") == "PotScaleInt16"
+    assert generated.snake("DilationWFactor") == "dilation_w_factor"

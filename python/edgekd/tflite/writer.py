@@ -1,5 +1,7 @@
 """ir.Graph -> .tflite flatbuffer (schema version 3, one subgraph), built with the ``flatbuffers``
-runtime's Builder. Constant data lives inside the flatbuffer (16-byte aligned), buffer 0 is the
+runtime's Builder through the builder functions the ``tflite`` package generates from TFLite's
+schema.fbs (``TensorStart``, ``TensorAddShape``, ...), so no field id is written here. Constant
+data lives inside the flatbuffer (16-byte aligned), buffer 0 is the
 empty sentinel, every constant tensor gets its own buffer, operator codes carry both
 ``deprecated_builtin_code`` and ``builtin_code``. A ``serving_default`` signature names the graph's
 inputs and outputs so that LiteRT's signature runner works on our files too.
@@ -9,17 +11,18 @@ The output is deterministic: the same graph always gives the same bytes.
 from __future__ import annotations
 
 import os
+import struct
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import flatbuffers
 import numpy as np
+import tflite
 
 from .. import ir
 from ..errors import EdgekdError
-from . import schema
-from .schema import Slot
+from . import generated as G
 
 # Versions TF's converter assigns to int8 ops (tools/versioning/op_version.cc); ops not listed get 1.
 _INT8_VERSIONS: dict[str, int] = {
@@ -95,74 +98,74 @@ class _Writer:
         b = self.b
         scale = b.CreateNumpyVector(np.asarray(q.scale, dtype="<f4"))
         zp = b.CreateNumpyVector(np.asarray(q.zero_point, dtype="<i8"))
-        b.StartObject(Slot.QUANT_NUM_FIELDS)
-        b.PrependUOffsetTRelativeSlot(Slot.QUANT_SCALE, scale, 0)
-        b.PrependUOffsetTRelativeSlot(Slot.QUANT_ZERO_POINT, zp, 0)
-        b.PrependInt32Slot(Slot.QUANT_QUANTIZED_DIMENSION, q.quantized_dimension, 0)
-        return b.EndObject()
+        tflite.QuantizationParametersStart(b)
+        tflite.QuantizationParametersAddScale(b, scale)
+        tflite.QuantizationParametersAddZeroPoint(b, zp)
+        tflite.QuantizationParametersAddQuantizedDimension(b, q.quantized_dimension)
+        return tflite.QuantizationParametersEnd(b)
 
     def _tensor(self, index: int, t: ir.Tensor, buffer_index: int) -> int:
         b = self.b
-        if t.dtype not in schema.TENSOR_TYPE_CODE:
+        if t.dtype not in G.TENSOR_TYPE_CODE:
             raise EdgekdError(f"tensor {index} ({t.name!r}): dtype {t.dtype!r} has no TFLite type")
         name = b.CreateString(t.name)
         shape = self._vec_i32(list(t.shape))
         sig = self._vec_i32(list(t.shape_signature)) if t.shape_signature is not None else None
         quant = self._quantization(t.quant) if t.quant is not None else None
-        b.StartObject(Slot.TENSOR_NUM_FIELDS)
-        b.PrependUOffsetTRelativeSlot(Slot.TENSOR_SHAPE, shape, 0)
-        b.PrependInt8Slot(Slot.TENSOR_TYPE, schema.TENSOR_TYPE_CODE[t.dtype], 0)
-        b.PrependUint32Slot(Slot.TENSOR_BUFFER, buffer_index, 0)
-        b.PrependUOffsetTRelativeSlot(Slot.TENSOR_NAME, name, 0)
+        tflite.TensorStart(b)
+        tflite.TensorAddShape(b, shape)
+        tflite.TensorAddType(b, G.TENSOR_TYPE_CODE[t.dtype])
+        tflite.TensorAddBuffer(b, buffer_index)
+        tflite.TensorAddName(b, name)
         if quant is not None:
-            b.PrependUOffsetTRelativeSlot(Slot.TENSOR_QUANTIZATION, quant, 0)
+            tflite.TensorAddQuantization(b, quant)
         if sig is not None:
-            b.PrependUOffsetTRelativeSlot(Slot.TENSOR_SHAPE_SIGNATURE, sig, 0)
-        return b.EndObject()
+            tflite.TensorAddShapeSignature(b, sig)
+        return tflite.TensorEnd(b)
 
     def _options(self, where: str, op: ir.Op) -> tuple[int, int]:
         """(union type code, table offset); (0, 0) for ops without an options table."""
-        table = schema.OP_OPTIONS_TABLE.get(op.type)
+        spec = G.option_fields(op.type)
         opts = self.g.options_with_defaults(op)
-        if table is None:
+        if spec is None:
             if opts:
                 raise EdgekdError(f"{where}: {op.type} takes no options, got {', '.join(sorted(opts))}")
             return 0, 0
-        fields = schema.OPTION_TABLES[table]
-        known = {f[0] for f in fields}
-        unknown = set(opts) - known
+        table, fields = spec
+        unknown = set(opts) - {f.name for f in fields}
         if unknown:
             raise EdgekdError(f"{where}: option(s) {', '.join(sorted(unknown))} not in {table}")
         b = self.b
-        vectors: dict[str, int] = {}
-        for name, kind, _default in fields:  # vectors must be built before the table is started
-            if kind == "i32vec" and opts.get(name) is not None:
-                vectors[name] = self._vec_i32(list(opts[name]))
-        b.StartObject(len(fields))
-        for slot, (name, kind, default) in enumerate(fields):
-            if name is None or name not in opts:
+        values: list[tuple[str, Any]] = []
+        for f in fields:  # vectors must be built before the table is started
+            if f.name not in opts:
                 continue
-            value = opts[name]
+            value = opts[f.name]
             try:
-                if kind == "i32":
-                    b.PrependInt32Slot(slot, int(value), int(default))
-                elif kind == "bool":
-                    b.PrependBoolSlot(slot, bool(value), bool(default))
-                elif kind == "f32":
-                    b.PrependFloat32Slot(slot, float(value), float(default))
-                elif kind == "i32vec":
-                    if name in vectors:
-                        b.PrependUOffsetTRelativeSlot(slot, vectors[name], 0)
-                elif kind.startswith("enum:"):
-                    names = schema.ENUMS[kind[5:]]
-                    if value not in names:
-                        raise EdgekdError(f"{where}: option {name} = {value!r} is not one of {', '.join(names)}")
-                    b.PrependInt8Slot(slot, names.index(value), names.index(default))
-                else:  # pragma: no cover - a typo in schema.OPTION_TABLES
-                    raise AssertionError(kind)
+                if f.kind == "vector":
+                    if value is not None:
+                        values.append((f.name, self._vec_i32(list(value))))
+                elif f.kind == "enum":
+                    codes = {n: c for c, n in f.enum.items()}  # type: ignore[union-attr]
+                    if value not in codes:
+                        raise EdgekdError(f"{where}: option {f.name} = {value!r} is not one of "
+                                          f"{', '.join(codes)}")
+                    values.append((f.name, codes[value]))
+                elif f.kind == "bool":
+                    values.append((f.name, bool(value)))
+                elif f.kind == "float":
+                    values.append((f.name, float(value)))
+                else:
+                    values.append((f.name, int(value)))
             except (TypeError, ValueError, OverflowError) as e:
+                raise EdgekdError(f"{where}: option {f.name} = {value!r}: {e}") from None
+        getattr(tflite, f"{table}Start")(b)
+        for name, value in values:
+            try:
+                getattr(tflite, f"{table}Add{G.camel(name)}")(b, value)
+            except (TypeError, ValueError, OverflowError, struct.error) as e:
                 raise EdgekdError(f"{where}: option {name} = {value!r}: {e}") from None
-        return schema.OPTIONS_TYPE_CODE[table], b.EndObject()
+        return G.OPTIONS_TYPE_CODE[table], getattr(tflite, f"{table}End")(b)
 
     def _operator(self, index: int, op: ir.Op, opcode_index: int) -> int:
         where = f"op {index} ({op.type})"
@@ -170,47 +173,46 @@ class _Writer:
         opt_type, opt_table = self._options(where, op)
         ins = self._vec_i32(op.inputs)
         outs = self._vec_i32(op.outputs)
-        b.StartObject(Slot.OP_NUM_FIELDS)
-        b.PrependUint32Slot(Slot.OP_OPCODE_INDEX, opcode_index, 0)
-        b.PrependUOffsetTRelativeSlot(Slot.OP_INPUTS, ins, 0)
-        b.PrependUOffsetTRelativeSlot(Slot.OP_OUTPUTS, outs, 0)
+        tflite.OperatorStart(b)
+        tflite.OperatorAddOpcodeIndex(b, opcode_index)
+        tflite.OperatorAddInputs(b, ins)
+        tflite.OperatorAddOutputs(b, outs)
         if opt_type:
-            b.PrependUint8Slot(Slot.OP_BUILTIN_OPTIONS_TYPE, opt_type, 0)
-            b.PrependUOffsetTRelativeSlot(Slot.OP_BUILTIN_OPTIONS, opt_table, 0)
-        return b.EndObject()
+            tflite.OperatorAddBuiltinOptionsType(b, opt_type)
+            tflite.OperatorAddBuiltinOptions(b, opt_table)
+        return tflite.OperatorEnd(b)
 
     def _operator_code(self, op_type: str, version: int) -> int:
         b = self.b
-        code = schema.BUILTIN_CODE[op_type]
-        b.StartObject(Slot.OPCODE_NUM_FIELDS)
+        code = G.BUILTIN_CODE[op_type]
+        tflite.OperatorCodeStart(b)
         # Old readers only know the byte field; codes >= 127 put the placeholder there.
-        b.PrependInt8Slot(Slot.OPCODE_DEPRECATED_BUILTIN_CODE,
-                          min(code, schema.PLACEHOLDER_FOR_GREATER_OP_CODES), 0)
-        b.PrependInt32Slot(Slot.OPCODE_VERSION, version, 1)
-        b.PrependInt32Slot(Slot.OPCODE_BUILTIN_CODE, code, 0)
-        return b.EndObject()
+        tflite.OperatorCodeAddDeprecatedBuiltinCode(b, min(code, G.PLACEHOLDER_FOR_GREATER_OP_CODES))
+        tflite.OperatorCodeAddVersion(b, version)
+        tflite.OperatorCodeAddBuiltinCode(b, code)
+        return tflite.OperatorCodeEnd(b)
 
     def _buffer(self, index: int, data: bytes | None) -> int:
         b = self.b
         if self.external is not None and index in self.external:
             offset, size = self.external[index]
-            b.StartObject(Slot.BUFFER_NUM_FIELDS)
-            b.PrependUint64Slot(Slot.BUFFER_OFFSET, offset, 0)
-            b.PrependUint64Slot(Slot.BUFFER_SIZE, size, 0)
-            return b.EndObject()
+            tflite.BufferStart(b)
+            tflite.BufferAddOffset(b, offset)
+            tflite.BufferAddSize(b, size)
+            return tflite.BufferEnd(b)
         vec = self._bytes_aligned16(data) if data else None
-        b.StartObject(Slot.BUFFER_NUM_FIELDS)
+        tflite.BufferStart(b)
         if vec is not None:
-            b.PrependUOffsetTRelativeSlot(Slot.BUFFER_DATA, vec, 0)
-        return b.EndObject()
+            tflite.BufferAddData(b, vec)
+        return tflite.BufferEnd(b)
 
     def _tensor_map(self, name: str, index: int) -> int:
         b = self.b
         s = b.CreateString(name)
-        b.StartObject(Slot.TENSORMAP_NUM_FIELDS)
-        b.PrependUOffsetTRelativeSlot(Slot.TENSORMAP_NAME, s, 0)
-        b.PrependUint32Slot(Slot.TENSORMAP_TENSOR_INDEX, index, 0)
-        return b.EndObject()
+        tflite.TensorMapStart(b)
+        tflite.TensorMapAddName(b, s)
+        tflite.TensorMapAddTensorIndex(b, index)
+        return tflite.TensorMapEnd(b)
 
     def _signature(self) -> int:
         b = self.b
@@ -219,12 +221,12 @@ class _Writer:
         outs = [self._tensor_map(g.tensors[i].name, i) for i in g.outputs]
         vin, vout = self._vec_offsets(ins), self._vec_offsets(outs)
         key = b.CreateString("serving_default")
-        b.StartObject(Slot.SIGDEF_NUM_FIELDS)
-        b.PrependUOffsetTRelativeSlot(Slot.SIGDEF_INPUTS, vin, 0)
-        b.PrependUOffsetTRelativeSlot(Slot.SIGDEF_OUTPUTS, vout, 0)
-        b.PrependUOffsetTRelativeSlot(Slot.SIGDEF_SIGNATURE_KEY, key, 0)
-        b.PrependUint32Slot(Slot.SIGDEF_SUBGRAPH_INDEX, 0, 0)
-        return b.EndObject()
+        tflite.SignatureDefStart(b)
+        tflite.SignatureDefAddInputs(b, vin)
+        tflite.SignatureDefAddOutputs(b, vout)
+        tflite.SignatureDefAddSignatureKey(b, key)
+        tflite.SignatureDefAddSubgraphIndex(b, 0)
+        return tflite.SignatureDefEnd(b)
 
     # ---- the model ----------------------------------------------------------------------------
     def blobs(self) -> tuple[list[bytes | None], list[int]]:
@@ -248,7 +250,7 @@ class _Writer:
         codes: list[tuple[str, int]] = []
         first_use_index: list[int] = []
         for i, op in enumerate(g.ops):
-            if op.type not in schema.BUILTIN_CODE or op.type in ("CUSTOM", "DELEGATE",
+            if op.type not in G.BUILTIN_CODE or op.type in ("CUSTOM", "DELEGATE",
                                                                  "PLACEHOLDER_FOR_GREATER_OP_CODES"):
                 raise EdgekdError(f"op {i} ({op.type}): not a TFLite builtin operator the writer supports")
             key = (op.type, int(op.version) if op.version is not None else default_version(g, op))
@@ -275,28 +277,28 @@ class _Writer:
         v_outputs = self._vec_i32(g.outputs)
         v_ops = self._vec_offsets(operator_offsets)
         sg_name = b.CreateString(g.name)
-        b.StartObject(Slot.SUBGRAPH_NUM_FIELDS)
-        b.PrependUOffsetTRelativeSlot(Slot.SUBGRAPH_TENSORS, v_tensors, 0)
-        b.PrependUOffsetTRelativeSlot(Slot.SUBGRAPH_INPUTS, v_inputs, 0)
-        b.PrependUOffsetTRelativeSlot(Slot.SUBGRAPH_OUTPUTS, v_outputs, 0)
-        b.PrependUOffsetTRelativeSlot(Slot.SUBGRAPH_OPERATORS, v_ops, 0)
-        b.PrependUOffsetTRelativeSlot(Slot.SUBGRAPH_NAME, sg_name, 0)
-        subgraph = b.EndObject()
+        tflite.SubGraphStart(b)
+        tflite.SubGraphAddTensors(b, v_tensors)
+        tflite.SubGraphAddInputs(b, v_inputs)
+        tflite.SubGraphAddOutputs(b, v_outputs)
+        tflite.SubGraphAddOperators(b, v_ops)
+        tflite.SubGraphAddName(b, sg_name)
+        subgraph = tflite.SubGraphEnd(b)
 
         v_opcodes = self._vec_offsets(opcode_offsets)
         v_subgraphs = self._vec_offsets([subgraph])
         v_buffers = self._vec_offsets(buffer_offsets)
         v_sigs = self._vec_offsets([signature])
         desc = b.CreateString(g.description)
-        b.StartObject(Slot.MODEL_NUM_FIELDS)
-        b.PrependUint32Slot(Slot.MODEL_VERSION, schema.SCHEMA_VERSION, 0)
-        b.PrependUOffsetTRelativeSlot(Slot.MODEL_OPERATOR_CODES, v_opcodes, 0)
-        b.PrependUOffsetTRelativeSlot(Slot.MODEL_SUBGRAPHS, v_subgraphs, 0)
-        b.PrependUOffsetTRelativeSlot(Slot.MODEL_DESCRIPTION, desc, 0)
-        b.PrependUOffsetTRelativeSlot(Slot.MODEL_BUFFERS, v_buffers, 0)
-        b.PrependUOffsetTRelativeSlot(Slot.MODEL_SIGNATURE_DEFS, v_sigs, 0)
-        model = b.EndObject()
-        b.Finish(model, file_identifier=schema.FILE_IDENTIFIER)
+        tflite.ModelStart(b)
+        tflite.ModelAddVersion(b, G.SCHEMA_VERSION)
+        tflite.ModelAddOperatorCodes(b, v_opcodes)
+        tflite.ModelAddSubgraphs(b, v_subgraphs)
+        tflite.ModelAddDescription(b, desc)
+        tflite.ModelAddBuffers(b, v_buffers)
+        tflite.ModelAddSignatureDefs(b, v_sigs)
+        model = tflite.ModelEnd(b)
+        b.Finish(model, file_identifier=G.FILE_IDENTIFIER)
         return bytes(b.Output())
 
 
