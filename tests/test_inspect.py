@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from edgekd import cli
+from edgekd import cli, ir
 from edgekd.testing import models as M
 from edgekd.tflite import save, write_tflite
 from edgekd.tflite.writer import build_external
@@ -98,3 +102,65 @@ def test_truncated_file_gives_one_line_error(tmp_path, capsys) -> None:
 def test_missing_file(capsys, tmp_path) -> None:
     rc, _, err = _inspect(capsys, str(tmp_path / "none.tflite"))
     assert rc == 2 and "none.tflite" in err
+
+
+def test_directory_gives_one_line_error_from_the_real_command(tmp_path) -> None:
+    """`edgekd inspect DIR` run as a user runs it: one line naming the path on stderr, exit 2."""
+    script = Path(sys.executable).with_name("edgekd")
+    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "edgekd.cli"]
+    r = subprocess.run(cmd + ["inspect", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0] == f"edgekd inspect: error: {tmp_path}: is a directory, not a .tflite file"
+
+
+def _two_unsupported_ops() -> ir.Graph:
+    """RELU (supported), then SUB and TRANSPOSE: two builtin ops edgekd's runtime has no kernel for."""
+    b = M.GraphBuilder("two_unsupported")
+    x = b.input((1, 4, 4, 2))
+    y = b.relu(x)
+    d = b._emit("sub", y.value - x.value, (1, 4, 4, 2))
+    b.g.add_op("SUB", [y.index, x.index], [d.index])
+    perm = b.g.add_constant("perm", np.array([0, 2, 1, 3], np.int32))
+    t = b._emit("transpose", d.value.transpose(0, 2, 1, 3), (1, 4, 4, 2))
+    b.g.add_op("TRANSPOSE", [d.index, perm], [t.index])
+    return b.output(t)
+
+
+def test_lists_every_op_the_runtime_cannot_run(tmp_path, capsys) -> None:
+    path = save(_two_unsupported_ops(), tmp_path / "two.tflite")
+    rc, out, err = _inspect(capsys, str(path), "--no-tensors")
+    assert rc == 0, err
+    assert "2 op(s) edgekd's runtime cannot run: op 1 (SUB), op 2 (TRANSPOSE)" in out
+    rc, out, _ = _inspect(capsys, str(path), "--json")
+    d = json.loads(out)
+    assert d["unsupported_ops"] == [{"index": 1, "type": "SUB"}, {"index": 2, "type": "TRANSPOSE"}]
+    assert d["runtime_error"] is None
+    # a model the runtime runs entirely (its SHAPE -> STRIDED_SLICE -> PACK chain is folded at load)
+    good = save(M.small_cnn(flatten="chain"), tmp_path / "good.tflite")
+    rc, out, _ = _inspect(capsys, str(good), "--no-tensors")
+    assert rc == 0 and "edgekd's runtime can run every op" in out
+    assert json.loads(_inspect(capsys, str(good), "--json")[1])["unsupported_ops"] == []
+
+
+def test_load_names_all_unsupported_ops_in_one_error(tmp_path) -> None:
+    import edgekd
+
+    path = save(_two_unsupported_ops(), tmp_path / "two.tflite")
+    want = r"2 ops are not supported by edgekd's runtime: op 1 \(SUB\), op 2 \(TRANSPOSE\)$"
+    with pytest.raises(ValueError, match=re.escape(str(path)) + ": " + want):
+        edgekd.load(path)
+    with pytest.raises(ValueError, match="^" + want):
+        edgekd.load(path.read_bytes())
+
+
+def test_runtime_errors_other_than_missing_kernels_are_shown(tmp_path, capsys) -> None:
+    """A model the reader parses but the runtime rejects (an op wired wrongly): inspect still prints
+    the model and says why the runtime cannot load it."""
+    g = M.one_op_model("CONV_2D")
+    g.tensors[g.ops[0].outputs[0]].shape = (1, 8, 8, 15)
+    path = tmp_path / "bad_shape.tflite"
+    path.write_bytes(write_tflite(g, validate=False))
+    rc, out, _ = _inspect(capsys, str(path), "--no-tensors")
+    assert rc == 0 and "edgekd's runtime cannot load this model:" in out and "op 0 (CONV_2D)" in out

@@ -10,14 +10,15 @@ enum TensorType : int {
   kFloat32 = 0, kFloat16 = 1, kInt32 = 2, kUInt8 = 3, kInt64 = 4, kString = 5, kBool = 6, kInt16 = 7,
   kComplex64 = 8, kInt8 = 9, kFloat64 = 10,
 };
-const char* tensor_type_name(int type);
+const char* tensor_type_name(int type);  // tflite_names.cpp
 
 enum BuiltinOp : int {
   kAdd = 0, kAveragePool2D = 1, kConcatenation = 2, kConv2D = 3, kDepthwiseConv2D = 4, kDequantize = 6,
   kFullyConnected = 9, kLogistic = 14, kMaxPool2D = 17, kMul = 18, kRelu = 19, kReluN1To1 = 20,
-  kRelu6 = 21, kReshape = 22, kSoftmax = 25, kCustom = 32, kPad = 34, kMean = 40, kSqueeze = 43,
+  kRelu6 = 21, kReshape = 22, kSoftmax = 25, kTanh = 28, kCustom = 32, kPad = 34, kMean = 40, kSqueeze = 43,
   kStridedSlice = 45, kShape = 77, kPack = 83, kQuantize = 114, kHardSwish = 117,
 };
+// Any builtin code's name ("TRANSPOSE"), nullptr past the codes tflite_names.cpp knows.
 const char* builtin_op_name(int code);
 
 enum Padding : int { kSame = 0, kValid = 1 };

@@ -30,32 +30,6 @@ int64_t type_size(int type) {
 
 }  // namespace
 
-const char* tfl::tensor_type_name(int type) {
-  switch (type) {
-    case kFloat32: return "float32"; case kFloat16: return "float16"; case kInt32: return "int32";
-    case kUInt8: return "uint8"; case kInt64: return "int64"; case kString: return "string";
-    case kBool: return "bool"; case kInt16: return "int16"; case kComplex64: return "complex64";
-    case kInt8: return "int8"; case kFloat64: return "float64";
-    default: return "unknown type";
-  }
-}
-
-const char* tfl::builtin_op_name(int code) {
-  switch (code) {
-    case kAdd: return "ADD"; case kAveragePool2D: return "AVERAGE_POOL_2D";
-    case kConcatenation: return "CONCATENATION"; case kConv2D: return "CONV_2D";
-    case kDepthwiseConv2D: return "DEPTHWISE_CONV_2D"; case kDequantize: return "DEQUANTIZE";
-    case kFullyConnected: return "FULLY_CONNECTED"; case kLogistic: return "LOGISTIC";
-    case kMaxPool2D: return "MAX_POOL_2D"; case kMul: return "MUL"; case kRelu: return "RELU";
-    case kReluN1To1: return "RELU_N1_TO_1"; case kRelu6: return "RELU6"; case kReshape: return "RESHAPE";
-    case kSoftmax: return "SOFTMAX"; case kCustom: return "CUSTOM"; case kPad: return "PAD";
-    case kMean: return "MEAN"; case kSqueeze: return "SQUEEZE"; case kStridedSlice: return "STRIDED_SLICE";
-    case kShape: return "SHAPE"; case kPack: return "PACK"; case kQuantize: return "QUANTIZE";
-    case kHardSwish: return "HARD_SWISH";
-    default: return nullptr;
-  }
-}
-
 std::string describe_op(const OperatorDef& op) {
   const char* n = tfl::builtin_op_name(op.builtin_code);
   std::string name = n ? n : ("builtin op code " + std::to_string(op.builtin_code));

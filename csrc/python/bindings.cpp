@@ -65,4 +65,5 @@ PYBIND11_MODULE(_core, m) {
   edgekd_py::register_dwconv(m);
   edgekd_py::register_ops(m);
   edgekd_py::register_runtime(m);
+  edgekd_py::register_model(m);
 }

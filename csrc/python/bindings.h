@@ -7,4 +7,5 @@ void register_kernels(pybind11::module_& m);  // bind_kernels.cpp: GEMM / conv k
 void register_dwconv(pybind11::module_& m);   // bind_dwconv.cpp: depthwise kernels (tests, benchmarks)
 void register_ops(pybind11::module_& m);      // bind_ops.cpp: pooling / eltwise / activation ops
 void register_runtime(pybind11::module_& m);  // bind_runtime.cpp: model loading and inference
+void register_model(pybind11::module_& m);    // bind_model.cpp: model queries without loading (unsupported ops)
 }  // namespace edgekd_py

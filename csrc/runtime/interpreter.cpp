@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <exception>
 #include <set>
 #include <stdexcept>
 
@@ -15,6 +16,7 @@
 #include "runtime/planner.h"
 #include "runtime/shape_folding.h"
 #include "runtime/thread_pool.h"
+#include "runtime/unsupported_ops.h"
 
 namespace edgekd {
 
@@ -114,6 +116,59 @@ std::vector<RegionPlan> plan_regions(const std::vector<std::unique_ptr<Op>>& ops
   return plans;
 }
 
+void init_tensors(const ModelDef& def, std::vector<RtTensor>& tensors) {
+  tensors.resize(def.tensors.size());
+  for (size_t i = 0; i < def.tensors.size(); ++i) {
+    const TensorDef& d = def.tensors[i];
+    RtTensor& t = tensors[i];
+    t.name = d.name;
+    t.type = d.type;
+    t.shape.assign(d.shape.begin(), d.shape.end());
+    t.elements = 1;
+    for (int s : t.shape) t.elements *= s;
+    t.bytes = t.elements * tensor_type_size(d.type);
+    t.quant = &d.quant;
+    if (d.quant.present()) {
+      t.quantized = true;
+      t.scale = d.quant.scale[0];
+      t.zero_point = static_cast<int32_t>(d.quant.zero_point[0]);
+    }
+    const BufferDef& b = def.buffers[d.buffer];
+    if (b.size) t.const_data = b.data;
+  }
+}
+
+// How build_op (op_common.cpp) says that it has no kernel for an op type.
+bool names_missing_kernel(const std::invalid_argument& e) {
+  return std::strstr(e.what(), "is not supported by edgekd's runtime") != nullptr;
+}
+
+// Builds every op that shape folding left, into `ops`. An op type without a kernel does not stop the loop:
+// the indices of all such ops are returned, so that one error can name every op a model needs and the
+// runtime lacks. Any other error is thrown, the first one, once no op lacks a kernel.
+std::vector<int> build_ops(const ModelDef& def, std::vector<RtTensor>& tensors, const std::vector<bool>& folded,
+                           Isa isa, std::vector<std::unique_ptr<Op>>& ops, std::string* missing_message) {
+  BuildContext bctx(def, tensors, isa);
+  std::vector<int> missing;
+  std::exception_ptr first_error;
+  for (size_t i = 0; i < def.operators.size(); ++i) {
+    if (folded[i]) continue;
+    bctx.set_op(&def.operators[i]);
+    try {
+      ops.push_back(build_op(bctx));
+    } catch (const std::invalid_argument& e) {
+      if (!names_missing_kernel(e)) {
+        if (!first_error) first_error = std::current_exception();
+        continue;
+      }
+      if (missing.empty() && missing_message) *missing_message = e.what();
+      missing.push_back(static_cast<int>(i));
+    }
+  }
+  if (missing.empty() && first_error) std::rethrow_exception(first_error);
+  return missing;
+}
+
 class RegionOp : public Op {
  public:
   std::vector<const Op*> members;
@@ -159,32 +214,17 @@ void Model::Impl::load(int num_threads) {
   def = read_tflite(bytes.data(), bytes.size());
   verify_model(def);
 
-  tensors.resize(def.tensors.size());
-  for (size_t i = 0; i < def.tensors.size(); ++i) {
-    const TensorDef& d = def.tensors[i];
-    RtTensor& t = tensors[i];
-    t.name = d.name;
-    t.type = d.type;
-    t.shape.assign(d.shape.begin(), d.shape.end());
-    t.elements = 1;
-    for (int s : t.shape) t.elements *= s;
-    t.bytes = t.elements * tensor_type_size(d.type);
-    t.quant = &d.quant;
-    if (d.quant.present()) {
-      t.quantized = true;
-      t.scale = d.quant.scale[0];
-      t.zero_point = static_cast<int32_t>(d.quant.zero_point[0]);
-    }
-    const BufferDef& b = def.buffers[d.buffer];
-    if (b.size) t.const_data = b.data;
-  }
+  init_tensors(def, tensors);
 
   const std::vector<bool> folded = fold_shape_ops(def, tensors);
-  BuildContext bctx(def, tensors, isa);
-  for (size_t i = 0; i < def.operators.size(); ++i) {
-    if (folded[i]) { ++info.num_folded_ops; continue; }
-    bctx.set_op(&def.operators[i]);
-    ops.push_back(build_op(bctx));
+  info.num_folded_ops = static_cast<int>(std::count(folded.begin(), folded.end(), true));
+  std::string first_missing;
+  const std::vector<int> missing = build_ops(def, tensors, folded, isa, ops, &first_missing);
+  if (missing.size() == 1) throw std::invalid_argument(first_missing);
+  if (!missing.empty()) {
+    std::string list;
+    for (int i : missing) list += (list.empty() ? "" : ", ") + describe_op(def.operators[i]);
+    throw std::invalid_argument(std::to_string(missing.size()) + " ops are not supported by edgekd's runtime: " + list);
   }
 
   // Lifetimes in steps: model inputs live from step 0, outputs to the end; everything else from the op
@@ -279,6 +319,16 @@ void Model::Impl::load(int num_threads) {
   info.num_threads = num_threads;
   info.num_fused_regions = static_cast<int>(regions.size());
   info.load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::vector<int> unsupported_ops(const uint8_t* data, size_t size) {
+  const ModelDef def = read_tflite(data, size);
+  verify_model(def);
+  std::vector<RtTensor> tensors;
+  init_tensors(def, tensors);
+  const std::vector<bool> folded = fold_shape_ops(def, tensors);
+  std::vector<std::unique_ptr<Op>> ops;
+  return build_ops(def, tensors, folded, select_isa_from_env(), ops, nullptr);
 }
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -1,8 +1,10 @@
-"""`edgekd inspect model.tflite`: the ops, tensors, quantization and sizes of a .tflite file."""
+"""`edgekd inspect model.tflite`: the ops, tensors, quantization and sizes of a .tflite file, and the ops
+edgekd's native runtime cannot run (found by the runtime's own op builder, before any load)."""
 from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
 
@@ -79,7 +81,18 @@ def _human(n: int) -> str:
     return str(n)
 
 
-def _json_summary(info: Any) -> dict[str, Any]:
+def runtime_check(data: bytes) -> tuple[list[int], str | None]:
+    """(indices of the ops the native runtime has no kernel for, None) or ([], why the runtime cannot
+    load the model at all)."""
+    from .. import _core
+
+    try:
+        return list(_core.unsupported_ops(data)), None
+    except ValueError as e:
+        return [], str(e)
+
+
+def _json_summary(info: Any, unsupported: list[int], runtime_error: str | None) -> dict[str, Any]:
     g = info.graph
     return {
         "file_size": info.file_size,
@@ -98,6 +111,8 @@ def _json_summary(info: Any) -> dict[str, Any]:
             "zero_point": None if t.quant is None else [int(z) for z in t.quant.zero_point],
             "quantized_dimension": None if t.quant is None else t.quant.quantized_dimension,
         } for i, t in enumerate(g.tensors)],
+        "unsupported_ops": [{"index": i, "type": g.ops[i].type} for i in unsupported],
+        "runtime_error": runtime_error,
         "constant_bytes": g.constant_bytes(),
         "external_buffers": info.external_buffers,
         "signatures": info.signatures,
@@ -108,10 +123,11 @@ def _json_summary(info: Any) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from ..tflite.reader import read_tflite_info
 
-    info = read_tflite_info(args.model)
+    info = read_tflite_info(args.model)  # errors name the file; the bytes are read again only if it parses
     g = info.graph
+    unsupported, runtime_error = runtime_check(Path(args.model).read_bytes())
     if args.json:
-        print(json.dumps(_json_summary(info), indent=2))
+        print(json.dumps(_json_summary(info, unsupported, runtime_error), indent=2))
         return 0
 
     from rich.console import Console
@@ -133,12 +149,22 @@ def run(args: argparse.Namespace) -> int:
     console.print("outputs: " + ", ".join(f"{ref(i)} {_shape_text(g.tensors[i])} {g.tensors[i].dtype}"
                                           for i in g.outputs))
 
+    if runtime_error is not None:
+        console.print(f"[red]edgekd's runtime cannot load this model:[/red] {runtime_error}", highlight=False)
+    elif unsupported:
+        console.print(f"[red]{len(unsupported)} op(s) edgekd's runtime cannot run:[/red] "
+                      + ", ".join(f"op {i} ({g.ops[i].type})" for i in unsupported), highlight=False)
+    else:
+        console.print("edgekd's runtime can run every op", highlight=False)
+
     ops = Table(title="operators", show_lines=False)
     for col in ("#", "op", "v", "inputs", "outputs", "options"):
         ops.add_column(col, overflow="fold")
+    missing = set(unsupported)
     for i, op in enumerate(g.ops):
         # inputs as tensor indices (names are in the tensor table), outputs with name and shape
-        ops.add_row(str(i), op.type, str(op.version or ""),
+        op_text = f"[red]{op.type} (unsupported)[/red]" if i in missing else op.type
+        ops.add_row(str(i), op_text, str(op.version or ""),
                     ",".join("-" if t < 0 else str(t) for t in op.inputs),
                     ", ".join(f"{ref(t)} {_shape_text(g.tensors[t])}" for t in op.outputs),
                     _options_text(op.type, op.options))
