@@ -78,6 +78,7 @@ OP_OPTIONS_TABLE: dict[str, str] = {
 }
 
 
+@functools.lru_cache(maxsize=None)
 def camel(field: str) -> str:
     """flatc's Python name for a schema field: ``dilation_w_factor`` -> ``DilationWFactor``."""
     return "".join(part[:1].upper() + part[1:] for part in field.split("_"))

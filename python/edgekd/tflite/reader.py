@@ -14,7 +14,7 @@ import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import tflite
@@ -51,12 +51,8 @@ class _File:
             raise self.error(where, f"{n} bytes at offset {pos} run past the end of the file "
                                     f"({self.size} bytes; truncated?)")
 
-    def read(self, where: str, get: Callable[[], Any]) -> Any:
-        try:
-            return get()
-        except _READ_ERRORS as e:
-            raise self.error(where, f"cannot be read ({e}); the file has {self.size} bytes "
-                                    "(truncated or corrupted?)") from None
+    def unreadable(self, where: str, e: Exception) -> EdgekdError:
+        return self.error(where, f"cannot be read ({e}); the file has {self.size} bytes (truncated or corrupted?)")
 
     def check_table(self, pos: int, where: str) -> None:
         """A table's header and vtable lie inside the file (the accessors assume it)."""
@@ -81,7 +77,10 @@ class _Node:
 
     def _get(self, name: str, suffix: str = "", *args: Any) -> Any:
         method = getattr(self.obj, G.camel(name) + suffix)
-        return self.file.read(f"{self.path}.{name}", lambda: method(*args))
+        try:
+            return method(*args)
+        except _READ_ERRORS as e:
+            raise self.file.unreadable(f"{self.path}.{name}", e) from None
 
     def scalar(self, name: str) -> Any:
         return self._get(name)
@@ -204,7 +203,11 @@ def read_tflite_info(source: bytes | bytearray | memoryview | str | os.PathLike[
     ident = data[4:8]
     if ident != G.FILE_IDENTIFIER:
         raise f.error("file_identifier", f"{ident!r} is not {G.FILE_IDENTIFIER!r} (not a .tflite file?)")
-    model = _Node(f, f.read("root offset", lambda: tflite.Model.GetRootAs(f.data, 0)), "Model")
+    try:
+        root = tflite.Model.GetRootAs(f.data, 0)
+    except _READ_ERRORS as e:
+        raise f.unreadable("root offset", e) from None
+    model = _Node(f, root, "Model")
 
     version = model.scalar("version")
     if version != G.SCHEMA_VERSION:
