@@ -11,9 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import flatbuffers
-import tflite
 
 from .. import ir
+
+try:
+    import tflite
+except ImportError as e:  # a declared dependency, but an install made with --no-deps lacks it
+    raise ImportError("edgekd's .tflite reader and writer need the 'tflite' package "
+                      "(pip install 'tflite>=2.18,<3')") from e
 
 FILE_IDENTIFIER = b"TFL3"
 SCHEMA_VERSION = 3

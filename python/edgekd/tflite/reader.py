@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import tflite
 
 from .. import ir
 from ..errors import EdgekdError
 from . import generated as G
+from .generated import tflite
 
 # What the generated accessors raise when an offset or a length in the file is wrong.
 _READ_ERRORS = (struct.error, IndexError, ValueError, TypeError, OverflowError)

@@ -18,11 +18,11 @@ from typing import Any
 
 import flatbuffers
 import numpy as np
-import tflite
 
 from .. import ir
 from ..errors import EdgekdError
 from . import generated as G
+from .generated import tflite
 
 # Versions TF's converter assigns to int8 ops (tools/versioning/op_version.cc); ops not listed get 1.
 _INT8_VERSIONS: dict[str, int] = {
