@@ -138,7 +138,8 @@ void init_tensors(const ModelDef& def, std::vector<RtTensor>& tensors) {
   }
 }
 
-// How build_op (op_common.cpp) says that it has no kernel for an op type.
+// How build_op (op_common.cpp) says that it has no kernel for an op type (tests/test_inspect.py holds the
+// phrase to this: an op lacking a kernel must be listed, not reported as a malformed model).
 bool names_missing_kernel(const std::invalid_argument& e) {
   return std::strstr(e.what(), "is not supported by edgekd's runtime") != nullptr;
 }
@@ -224,7 +225,8 @@ void Model::Impl::load(int num_threads) {
   if (!missing.empty()) {
     std::string list;
     for (int i : missing) list += (list.empty() ? "" : ", ") + describe_op(def.operators[i]);
-    throw std::invalid_argument(std::to_string(missing.size()) + " ops are not supported by edgekd's runtime: " + list);
+    throw std::invalid_argument(std::to_string(missing.size()) + " ops are not supported by edgekd's runtime: " +
+                                list);
   }
 
   // Lifetimes in steps: model inputs live from step 0, outputs to the end; everything else from the op
