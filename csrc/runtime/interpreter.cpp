@@ -145,8 +145,7 @@ TensorInfo Model::Impl::describe(int t) const {
   i.tflite_type = x.type;
   i.dtype = dtype_of(x.type);
   i.shape = x.shape;
-  i.shape_signature = static_cast<size_t>(t) < shape_signatures.size() && !shape_signatures[t].empty()
-                          ? shape_signatures[t] : x.shape;
+  if (static_cast<size_t>(t) < shape_signatures.size()) i.shape_signature = shape_signatures[t];
   i.bytes = static_cast<size_t>(x.bytes);
   i.is_constant = x.is_constant();
   if (x.quant && x.quant->present()) {

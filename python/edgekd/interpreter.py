@@ -113,7 +113,8 @@ class Interpreter:
         """A copy of a tensor: inputs, outputs and constants always; intermediates with
         ``experimental_preserve_all_tensors=True``."""
         self._check_subgraph(subgraph_index)
-        return self._view(tensor_index).copy()
+        out = self._view(tensor_index).copy()
+        return out[()] if out.ndim == 0 else out  # a scalar tensor comes back as a numpy scalar, as in LiteRT
 
     def tensor(self, tensor_index: int) -> Callable[[], np.ndarray]:
         """A function returning a numpy view of the tensor's current buffer (writable for inputs), which
@@ -170,11 +171,11 @@ class Interpreter:
             return
         name = f"input {input_index} '{d['name']}'"
         if strict:
-            fixed = [i for i, (a, b) in enumerate(zip(size, self._ins[pos].shape))
-                     if a != b and d["shape_signature"][i] != -1]
+            sig = d["shape_signature"] or list(file_shape)
+            fixed = [i for i, (a, b) in enumerate(zip(size, self._ins[pos].shape)) if a != b and sig[i] != -1]
             if len(size) != len(file_shape) or fixed:
                 raise ValueError(f"{name}: a strict resize changes only dimensions that are -1 in its "
-                                 f"shape_signature {list(d['shape_signature'])}, asked {list(size)}")
+                                 f"shape_signature {list(sig)}, asked {list(size)}")
         if len(size) != len(file_shape) or size[1:] != file_shape[1:] or not file_shape or size[0] < 1:
             raise ValueError(f"{name} has shape {list(file_shape)}: edgekd plans shapes at load and can change "
                              f"only the batch (dimension 0), asked {list(size)}")

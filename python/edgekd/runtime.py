@@ -35,11 +35,13 @@ def litert_details(d: dict, shape: Optional[Sequence[int]] = None) -> dict:
     zps = np.asarray(d["zero_points"], dtype=np.int32)
     # LiteRT's legacy (scale, zero_point) pair describes per-tensor quantization only.
     quant = (float(scales[0]), int(zps[0])) if len(scales) == 1 else (0.0, 0)
-    sig = np.asarray(d["shape_signature"], dtype=np.int32)
+    shape = np.asarray(d["shape"] if shape is None else shape, dtype=np.int32)
+    # A file without a shape signature has static shapes: LiteRT then reports the current shape.
+    sig = np.asarray(d["shape_signature"], dtype=np.int32) if d["shape_signature"] else shape.copy()
     return {
         "name": d["name"],
         "index": d["index"],
-        "shape": np.asarray(d["shape"] if shape is None else shape, dtype=np.int32),
+        "shape": shape,
         "shape_signature": sig,
         "dtype": np.dtype(d["dtype"]).type,
         "quantization": quant,

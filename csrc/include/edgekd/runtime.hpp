@@ -29,7 +29,7 @@ struct TensorInfo {
   DType dtype = DType::kOther;
   int tflite_type = 0;
   std::vector<int> shape;
-  std::vector<int> shape_signature;  // the file's, -1 where the converter left a dimension dynamic; else shape
+  std::vector<int> shape_signature;  // the file's (-1: a dimension left dynamic); empty if it has none
   size_t bytes = 0;
   bool is_constant = false;      // data stored in the file (or folded at load)
   std::vector<float> scales;     // empty: not quantized
