@@ -13,7 +13,7 @@ from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
-from .runtime import _load_core, litert_details
+from .runtime import Model, _load_core, litert_details
 
 
 class Interpreter:
@@ -60,6 +60,11 @@ class Interpreter:
         self._resized = False          # some input is at another batch than the file's
         self._unallocated = False      # resize_tensor_input since the last allocate_tensors
         self._signatures = {s["key"]: s for s in self._core.signatures()}
+
+    @property
+    def model(self) -> Model:
+        """The same loaded model as an :class:`edgekd.Model` (``model(x)``, ``info()``, ``profile()``)."""
+        return Model._over(self._core)
 
     # -- tensors and details -------------------------------------------------------------------------
     def allocate_tensors(self) -> None:

@@ -63,7 +63,19 @@ class Model:
     """
 
     def __init__(self, source: PathOrBytes, num_threads: int = 1):
-        self._core = _load_core(source, num_threads)
+        self._attach(_load_core(source, num_threads))
+        self.source = source if not isinstance(source, (bytes, bytearray, memoryview)) else None
+
+    @classmethod
+    def _over(cls, core: "_core.Model") -> "Model":
+        """A Model sharing an already loaded core (its mutex serializes the two users' runs)."""
+        m = cls.__new__(cls)
+        m._attach(core)
+        m.source = None
+        return m
+
+    def _attach(self, core: "_core.Model") -> None:
+        self._core = core
         self._inputs = self._core.inputs()
         self._outputs = self._core.outputs()
         self._info = self._core.info()
@@ -76,7 +88,6 @@ class Model:
         in_int8 = all(np.dtype(d["dtype"]) == np.int8 for d in self._inputs)
         auto = np.dtype(np.int8) if in_int8 else np.dtype(np.float32)
         self._exact_auto = out_dtypes == {auto}
-        self.source = source if not isinstance(source, (bytes, bytearray, memoryview)) else None
 
     # -- information ---------------------------------------------------------------------------------
     @property
