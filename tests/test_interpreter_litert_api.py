@@ -311,3 +311,30 @@ def test_model_call_keeps_float32_and_int8_conversions():
     assert m(xf).dtype == np.float32 and m(np.zeros((1, 28, 28, 1), np.int8)).dtype == np.int8
     f = edgekd.load(float_edges())
     assert f(np.zeros((1, 6, 6, 4), np.int8)).dtype == np.int8
+
+
+def _field(b: bytes, table: int, field: int) -> int:
+    """Absolute position of a table's field (0 if absent)."""
+    vt = table - struct.unpack_from("<i", b, table)[0]
+    if 4 + 2 * field + 2 > struct.unpack_from("<H", b, vt)[0]:
+        return 0
+    off = struct.unpack_from("<H", b, vt + 4 + 2 * field)[0]
+    return table + off if off else 0
+
+
+def _deref(b: bytes, pos: int) -> int:
+    return pos + struct.unpack_from("<I", b, pos)[0]
+
+
+def test_signature_naming_a_missing_tensor_is_a_clear_error():
+    model = bytearray(two_inputs())
+    root = struct.unpack_from("<I", model, 0)[0]
+    sigs = _deref(model, _field(model, root, 7))                  # Model.signature_defs
+    sig = _deref(model, sigs + 4)                                 # [0]
+    inputs = _deref(model, _field(model, sig, 0))                 # SignatureDef.inputs
+    tmap = _deref(model, inputs + 8)                              # [1]: 'alpha', tensor 1 (0 is not stored)
+    pos = _field(model, tmap, 1)                                  # TensorMap.tensor_index
+    assert pos and struct.unpack_from("<I", model, pos)[0] == 1
+    struct.pack_into("<I", model, pos, 4000)
+    with pytest.raises(ValueError, match=r"signature_defs\[0\]\.inputs\[1\]\.tensor_index.*4000"):
+        edgekd.Interpreter(model_content=bytes(model))
