@@ -338,3 +338,19 @@ def test_signature_naming_a_missing_tensor_is_a_clear_error():
     struct.pack_into("<I", model, pos, 4000)
     with pytest.raises(ValueError, match=r"signature_defs\[0\]\.inputs\[1\]\.tensor_index.*4000"):
         edgekd.Interpreter(model_content=bytes(model))
+
+
+def test_preserve_all_tensors_with_fused_regions_on_two_threads():
+    # Ops of a fused region run band by band on both threads; every intermediate must still be LiteRT's.
+    model = write_tflite(models.mobilenet_v2(alpha=0.35, input_size=96, num_classes=10, seed=0))
+    ours, theirs = pair(model, experimental_preserve_all_tensors=True, num_threads=2)
+    assert ours.model.info()["num_fused_regions"] > 0
+    assert ours.model.info()["arena_bytes"] > edgekd.load(model, num_threads=2).info()["arena_bytes"]
+    for it in (ours, theirs):
+        d = it.get_input_details()[0]
+        it.allocate_tensors()
+        it.set_tensor(d["index"], sample(d, 1))
+        it.invoke()
+    for i in range(len(ours.get_tensor_details())):
+        if not _is_constant(ours, i):
+            assert_same(ours.get_tensor(i), theirs.get_tensor(i), f"tensor {i}")
