@@ -170,7 +170,7 @@ class Model:
         also = {"int8": " (or float32, quantized with its parameters)",
                 "float32": " (or int8, at its QUANTIZE's parameters)" if d["edge_quantization"] else ""}
         raise ValueError(f"input '{d['name']}' takes {want.name}{also.get(want.name, '')}, got {x.dtype.name}; "
-                         f"convert it explicitly (for example x.astype(np.float32))")
+                         "edgekd does not cast other dtypes: convert the values yourself")
 
     def _from_model_output(self, y: np.ndarray, d: dict, output: str) -> np.ndarray:
         if output == "float32":
