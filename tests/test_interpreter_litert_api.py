@@ -287,8 +287,9 @@ def test_constructor_and_call_errors_follow_litert(tmp_path):
             it.set_tensor(d["index"], np.zeros(d["shape"], np.float32))
         with pytest.raises(ValueError):
             it.set_tensor(d["index"], np.zeros((1, 27, 28, 1), np.int8))
-        with pytest.raises(ValueError):
-            it.get_tensor(10_000)
+        for bad in (10_000, -1):
+            with pytest.raises(ValueError):
+                it.get_tensor(bad)
     with pytest.raises(ValueError, match="delegates"):
         edgekd.Interpreter(model_content=model, experimental_delegates=[object()])
 

@@ -88,7 +88,13 @@ class Interpreter:
             return litert_details(self._in[self._in_pos[index]], self._ins[self._in_pos[index]].shape)
         if index in self._out_pos:
             return litert_details(self._out[self._out_pos[index]], self._outs[self._out_pos[index]].shape)
-        return litert_details(self._core.tensor_info(int(index)))
+        return litert_details(self._info(index))
+
+    def _info(self, index: int) -> dict:
+        n = self._core.num_tensors()
+        if not isinstance(index, (int, np.integer)) or not 0 <= index < n:
+            raise ValueError(f"Invalid tensor index {index!r}: the model has tensors 0 to {n - 1}")
+        return self._core.tensor_info(int(index))
 
     def num_subgraphs(self) -> int:
         return 1
@@ -132,7 +138,7 @@ class Interpreter:
             return self._outs[self._out_pos[index]]
         if index in self._in_pos:
             return self._ins[self._in_pos[index]]
-        info = self._core.tensor_info(int(index))  # ValueError on an index out of range
+        info = self._info(index)
         if not info["is_constant"]:
             if not self._preserve:
                 raise ValueError(f"{self._describe(index)} is an intermediate tensor, whose memory edgekd reuses; "
@@ -147,8 +153,8 @@ class Interpreter:
 
     def _describe(self, index: int) -> str:
         try:
-            return f"tensor {index} '{self._core.tensor_info(int(index))['name']}'"
-        except (ValueError, TypeError):
+            return f"tensor {index} '{self._info(index)['name']}'"
+        except ValueError:
             return f"tensor {index!r}"
 
     # -- running ---------------------------------------------------------------------------------------
