@@ -301,3 +301,20 @@ def test_two_inputs_two_outputs_every_call_form_agrees():
     for other in ([xs[0], fortran], [xs[0], xs[1].astype(np.int16)], [xs[0], xs[1][0]], [xs[0]], xs * 2):
         assert m._core.invoke_exact(*other) is None
     assert all(np.array_equal(o, w) for o, w in zip(m(xs[0], fortran), want))
+
+
+def test_interpreter_model_is_the_same_loaded_model(cnn):
+    g, model = cnn
+    it = edgekd.Interpreter(model_content=model)
+    x = litert.random_inputs(g, seed=8)[0]
+    d, o = it.get_input_details()[0], it.get_output_details()[0]
+    it.set_tensor(d["index"], x)
+    it.invoke()
+    m = it.model
+    assert m._core is it._core and m.info()["num_ops"] == len(g.ops)
+    assert np.array_equal(m(x), it.get_tensor(o["index"]))
+    # A model(x) call in between leaves the interpreter's own input and output arrays alone.
+    m(np.zeros_like(x))
+    assert np.array_equal(it.get_tensor(d["index"]), x)
+    it.invoke()
+    assert np.array_equal(it.get_tensor(o["index"]), m(x))

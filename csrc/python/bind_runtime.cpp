@@ -20,6 +20,7 @@ namespace {
 using edgekd::DType;
 using edgekd::Model;
 using edgekd::OpProfile;
+using edgekd::SignatureInfo;
 using edgekd::TensorInfo;
 
 py::dtype numpy_dtype(DType d) {
@@ -38,11 +39,13 @@ py::dict tensor_dict(const TensorInfo& t) {
   d["name"] = t.name;
   d["index"] = t.index;
   d["shape"] = t.shape;
+  d["shape_signature"] = t.shape_signature;
   d["dtype"] = numpy_dtype(t.dtype);
   d["scales"] = t.scales;
   d["zero_points"] = t.zero_points;
   d["quantized_dimension"] = t.quantized_dimension;
   d["bytes"] = t.bytes;
+  d["is_constant"] = t.is_constant;
   if (t.has_edge_quant) d["edge_quantization"] = py::make_tuple(t.edge_scale, t.edge_zero_point);
   else d["edge_quantization"] = py::none();
   return d;
@@ -134,6 +137,57 @@ class PyModel {
     return as_list(std::move(out));
   }
 
+  py::list signatures() const {
+    py::list l;
+    for (const SignatureInfo& s : m_->signatures()) {
+      py::dict d;
+      d["key"] = s.key;
+      d["subgraph_index"] = s.subgraph_index;
+      d["inputs"] = s.inputs;
+      d["outputs"] = s.outputs;
+      l.append(d);
+    }
+    return l;
+  }
+  size_t num_tensors() const { return m_->num_tensors(); }
+  py::dict tensor_info(size_t i) const { return tensor_dict(m_->tensor_info(i)); }
+
+  // A numpy view of tensor i where the model keeps it (Model::tensor_data), kept alive by `self`; None
+  // where no op writes it. Constants are read-only views of the model's bytes.
+  static py::object tensor_view(const py::object& self, size_t i) {
+    const PyModel& pm = self.cast<const PyModel&>();
+    const TensorInfo t = pm.m_->tensor_info(i);
+    const void* p = pm.m_->tensor_data(i);
+    if (p == nullptr) return py::none();
+    if (t.dtype == DType::kOther)
+      throw py::value_error("tensor " + std::to_string(i) + " '" + t.name + "' has TFLite type " +
+                            std::to_string(t.tflite_type) + ", which has no numpy equivalent here");
+    std::vector<py::ssize_t> shape(t.shape.begin(), t.shape.end());
+    py::array a(numpy_dtype(t.dtype), shape, p, self);
+    if (t.is_constant) py::detail::array_proxy(a.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+    return std::move(a);
+  }
+
+  // LiteRT-style I/O: one persistent array per input and per output, which set_tensor fills, tensor()
+  // views and run_staged copies in and out. Inputs keep their values across runs, as LiteRT's do (the
+  // arena slot of an input is reused once the model has read it, so it cannot be the input's home).
+  py::list staged_inputs() {
+    ensure_staged();
+    py::list l;
+    for (const py::array& a : in_stage_) l.append(a);
+    return l;
+  }
+  py::list staged_outputs() {
+    ensure_staged();
+    py::list l;
+    for (const py::array& a : out_stage_) l.append(a);
+    return l;
+  }
+  void run_staged() {
+    ensure_staged();
+    run_copying(in_stage_.data(), in_stage_.size(), out_stage_.data(), out_stage_.size());
+  }
+
   // Model::profile (each op's median time over `runs` inferences on the inputs last copied in), with the GIL
   // released and the model's mutex held like a call.
   py::list profile(int runs, bool per_op) {
@@ -194,27 +248,44 @@ class PyModel {
     for (size_t i = 0; i < n_out; ++i) m_->get_output(i, out[i].mutable_data(), static_cast<size_t>(out[i].nbytes()));
   }
 
+  void ensure_staged() {
+    if (staged_) return;
+    for (const TensorInfo& t : m_->inputs()) {
+      py::array a(numpy_dtype(t.dtype), std::vector<py::ssize_t>(t.shape.begin(), t.shape.end()));
+      std::memset(a.mutable_data(), 0, static_cast<size_t>(a.nbytes()));
+      in_stage_.push_back(std::move(a));
+    }
+    for (size_t i = 0; i < out_dtypes_.size(); ++i) {
+      py::array a(out_dtypes_[i], out_shapes_[i]);
+      std::memset(a.mutable_data(), 0, static_cast<size_t>(a.nbytes()));
+      out_stage_.push_back(std::move(a));
+    }
+    staged_ = true;
+  }
+
   std::unique_ptr<Model> m_;
+  bool staged_ = false;
+  std::vector<py::array> in_stage_, out_stage_;
   std::vector<py::dtype> in_dtypes_, out_dtypes_;
   std::vector<std::vector<py::ssize_t>> out_shapes_;
   std::mutex run_mu_;
 };
 
-std::unique_ptr<PyModel> load_file(const std::string& path, int num_threads) {
+std::unique_ptr<PyModel> load_file(const std::string& path, int num_threads, bool keep_all_tensors) {
   std::unique_ptr<Model> m;
   {
     py::gil_scoped_release release;
-    m = Model::from_file(path, num_threads);
+    m = Model::from_file(path, num_threads, keep_all_tensors);
   }
   return std::make_unique<PyModel>(std::move(m));
 }
 
-std::unique_ptr<PyModel> load_bytes(const py::bytes& data, int num_threads) {
+std::unique_ptr<PyModel> load_bytes(const py::bytes& data, int num_threads, bool keep_all_tensors) {
   std::string_view v = data;  // copied by Model::from_bytes
   std::unique_ptr<Model> m;
   {
     py::gil_scoped_release release;
-    m = Model::from_bytes(v.data(), v.size(), num_threads);
+    m = Model::from_bytes(v.data(), v.size(), num_threads, keep_all_tensors);
   }
   return std::make_unique<PyModel>(std::move(m));
 }
@@ -240,13 +311,22 @@ py::array_t<float> dequantize(const py::array_t<int8_t, py::array::c_style>& x, 
 
 void register_runtime(py::module_& m) {
   py::class_<PyModel>(m, "Model", "A loaded int8 .tflite model (use edgekd.load).")
-      .def_static("from_file", &load_file, py::arg("path"), py::arg("num_threads") = 1)
-      .def_static("from_bytes", &load_bytes, py::arg("data"), py::arg("num_threads") = 1)
+      .def_static("from_file", &load_file, py::arg("path"), py::arg("num_threads") = 1,
+                  py::arg("keep_all_tensors") = false)
+      .def_static("from_bytes", &load_bytes, py::arg("data"), py::arg("num_threads") = 1,
+                  py::arg("keep_all_tensors") = false)
       .def("inputs", &PyModel::inputs)
       .def("outputs", &PyModel::outputs)
       .def("info", &PyModel::info)
       .def("invoke", &PyModel::invoke, py::arg("arrays"))
       .def("invoke_exact", &PyModel::invoke_exact)
+      .def("signatures", &PyModel::signatures)
+      .def("num_tensors", &PyModel::num_tensors)
+      .def("tensor_info", &PyModel::tensor_info, py::arg("index"))
+      .def("tensor_view", &PyModel::tensor_view, py::arg("index"))
+      .def("staged_inputs", &PyModel::staged_inputs)
+      .def("staged_outputs", &PyModel::staged_outputs)
+      .def("run_staged", &PyModel::run_staged)
       .def("profile", &PyModel::profile, py::arg("runs"), py::arg("per_op") = true);
   m.def("runtime_quantize", &quantize, py::arg("x"), py::arg("scale"), py::arg("zero_point"),
         "float32 -> int8 as TFLite's QUANTIZE computes it.");

@@ -10,6 +10,7 @@
 #include "edgekd/runtime.hpp"
 #include "kernels/kernels.h"
 #include "model/model_def.h"
+#include "model/signatures.h"
 #include "model/tflite_schema.h"
 #include "runtime/model_bytes.h"
 #include "runtime/op.h"
@@ -33,8 +34,10 @@ struct Model::Impl {
   RunContext ctx;
   std::vector<TensorInfo> inputs, outputs;
   ModelInfo info;
+  std::vector<SignatureInfo> signatures;
+  std::vector<std::vector<int>> shape_signatures;
 
-  void load(int num_threads);
+  void load(int num_threads, bool keep_all_tensors = false);
   TensorInfo describe(int t) const;
 };
 
@@ -198,7 +201,9 @@ TensorInfo Model::Impl::describe(int t) const {
   i.tflite_type = x.type;
   i.dtype = dtype_of(x.type);
   i.shape = x.shape;
+  if (static_cast<size_t>(t) < shape_signatures.size()) i.shape_signature = shape_signatures[t];
   i.bytes = static_cast<size_t>(x.bytes);
+  i.is_constant = x.is_constant();
   if (x.quant && x.quant->present()) {
     i.scales = x.quant->scale;
     i.zero_points = x.quant->zero_point;
@@ -207,13 +212,15 @@ TensorInfo Model::Impl::describe(int t) const {
   return i;
 }
 
-void Model::Impl::load(int num_threads) {
+void Model::Impl::load(int num_threads, bool keep_all_tensors) {
   const auto t0 = std::chrono::steady_clock::now();
   if (num_threads < 1 || num_threads > 256)
     throw std::invalid_argument("num_threads must be between 1 and 256, is " + std::to_string(num_threads));
   const Isa isa = select_isa_from_env();
   def = read_tflite(bytes.data(), bytes.size());
   verify_model(def);
+  signatures = read_signature_defs(bytes.data(), bytes.size());
+  shape_signatures = read_shape_signatures(bytes.data(), bytes.size());
 
   init_tensors(def, tensors);
 
@@ -263,6 +270,9 @@ void Model::Impl::load(int num_threads) {
     }
   }
   for (int t : def.outputs) last[t] = steps;
+  if (keep_all_tensors)
+    for (int t = 0; t < nt; ++t)
+      if (first[t] >= 0) last[t] = steps;
   std::vector<ArenaRequest> req;
   std::vector<int> req_tensor;
   for (int t = 0; t < nt; ++t) {
@@ -336,12 +346,12 @@ std::vector<int> unsupported_ops(const uint8_t* data, size_t size) {
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;
 
-std::unique_ptr<Model> Model::from_file(const std::string& file, int num_threads) {
+std::unique_ptr<Model> Model::from_file(const std::string& file, int num_threads, bool keep_all_tensors) {
   const auto t0 = std::chrono::steady_clock::now();
   auto impl = std::make_unique<Impl>();
   impl->bytes = ModelBytes::map_file(file);
   try {
-    impl->load(num_threads);
+    impl->load(num_threads, keep_all_tensors);
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(file + ": " + e.what());
   }
@@ -349,11 +359,11 @@ std::unique_ptr<Model> Model::from_file(const std::string& file, int num_threads
   return std::unique_ptr<Model>(new Model(std::move(impl)));
 }
 
-std::unique_ptr<Model> Model::from_bytes(const void* data, size_t size, int num_threads) {
+std::unique_ptr<Model> Model::from_bytes(const void* data, size_t size, int num_threads, bool keep_all_tensors) {
   const auto t0 = std::chrono::steady_clock::now();
   auto impl = std::make_unique<Impl>();
   impl->bytes = ModelBytes::copy_of(data, size);
-  impl->load(num_threads);
+  impl->load(num_threads, keep_all_tensors);
   impl->info.load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return std::unique_ptr<Model>(new Model(std::move(impl)));
 }
@@ -361,6 +371,22 @@ std::unique_ptr<Model> Model::from_bytes(const void* data, size_t size, int num_
 const std::vector<TensorInfo>& Model::inputs() const { return impl_->inputs; }
 const std::vector<TensorInfo>& Model::outputs() const { return impl_->outputs; }
 const ModelInfo& Model::info() const { return impl_->info; }
+const std::vector<SignatureInfo>& Model::signatures() const { return impl_->signatures; }
+size_t Model::num_tensors() const { return impl_->tensors.size(); }
+
+TensorInfo Model::tensor_info(size_t index) const {
+  if (index >= impl_->tensors.size())
+    throw std::invalid_argument("tensor index " + std::to_string(index) + " out of range (the model has " +
+                                std::to_string(impl_->tensors.size()) + " tensors)");
+  return impl_->describe(static_cast<int>(index));
+}
+
+const void* Model::tensor_data(size_t index) const {
+  if (index >= impl_->tensors.size())
+    throw std::invalid_argument("tensor index " + std::to_string(index) + " out of range (the model has " +
+                                std::to_string(impl_->tensors.size()) + " tensors)");
+  return impl_->ctx.ptrs[index];
+}
 
 void* Model::input_data(size_t i) {
   if (i >= impl_->inputs.size()) throw std::invalid_argument("input index " + std::to_string(i) + " out of range");

@@ -5,7 +5,8 @@ On the device only numpy and the compiled core are needed: ``import edgekd`` imp
 from __future__ import annotations
 
 from . import _core
-from .runtime import Interpreter, Model, load
+from .interpreter import Interpreter, SignatureRunner
+from .runtime import Model, load
 
 __version__: str = _core.__version__
 
@@ -16,4 +17,4 @@ def cpu_info() -> dict:
     return _core.cpu_info()
 
 
-__all__ = ["__version__", "cpu_info", "load", "Interpreter", "Model"]
+__all__ = ["__version__", "cpu_info", "load", "Interpreter", "Model", "SignatureRunner"]

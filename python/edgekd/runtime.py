@@ -1,7 +1,7 @@
 """Run int8 ``.tflite`` models on edgekd's native runtime.
 
-``load(path_or_bytes)`` returns a :class:`Model` that is called like a function; :class:`Interpreter` offers
-LiteRT's ``Interpreter`` methods so LiteRT code switches by changing one import. Quantization at the edges
+``load(path_or_bytes)`` returns a :class:`Model` that is called like a function; ``edgekd.Interpreter``
+(edgekd.interpreter) offers LiteRT's ``Interpreter`` methods so LiteRT code switches by changing one import. Quantization at the edges
 uses the same integer routines as the model's QUANTIZE / DEQUANTIZE ops (no second rounding rule here).
 """
 from __future__ import annotations
@@ -17,15 +17,38 @@ from .errors import EdgekdError
 PathOrBytes = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
 
 
-def _load_core(source: PathOrBytes, num_threads: int) -> "_core.Model":
+def _load_core(source: PathOrBytes, num_threads: int, keep_all_tensors: bool = False) -> "_core.Model":
     if not isinstance(num_threads, int) or num_threads < 1:
         raise ValueError(f"num_threads must be a positive integer, got {num_threads!r}")
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return _core.Model.from_bytes(bytes(source), num_threads)
+        return _core.Model.from_bytes(bytes(source), num_threads, keep_all_tensors)
     path = os.fspath(source)
     if not os.path.exists(path):
         raise FileNotFoundError(f"model file not found: {path}")
-    return _core.Model.from_file(path, num_threads)
+    return _core.Model.from_file(path, num_threads, keep_all_tensors)
+
+
+def litert_details(d: dict, shape: Optional[Sequence[int]] = None) -> dict:
+    """A tensor's details as LiteRT's ``Interpreter.get_input_details`` reports them, from a core tensor
+    dict; ``shape`` overrides the file's (an input resized to another batch)."""
+    scales = np.asarray(d["scales"], dtype=np.float32)
+    zps = np.asarray(d["zero_points"], dtype=np.int32)
+    # LiteRT's legacy (scale, zero_point) pair describes per-tensor quantization only.
+    quant = (float(scales[0]), int(zps[0])) if len(scales) == 1 else (0.0, 0)
+    shape = np.asarray(d["shape"] if shape is None else shape, dtype=np.int32)
+    # A file without a shape signature has static shapes: LiteRT then reports the current shape.
+    sig = np.asarray(d["shape_signature"], dtype=np.int32) if d["shape_signature"] else shape.copy()
+    return {
+        "name": d["name"],
+        "index": d["index"],
+        "shape": shape,
+        "shape_signature": sig,
+        "dtype": np.dtype(d["dtype"]).type,
+        "quantization": quant,
+        "quantization_parameters": {"scales": scales, "zero_points": zps,
+                                    "quantized_dimension": int(d["quantized_dimension"]), "block_size": 0},
+        "sparsity_parameters": {},
+    }
 
 
 class Model:
@@ -33,13 +56,26 @@ class Model:
 
     * ``x`` float32 is quantized with the model's input parameters (or fed as is to a float32 input);
       ``x`` int8 is fed as is (or, for a float32 input, dequantized with the int8 parameters at that edge).
+      Any other dtype (uint8, int32, float64, ...) is a ``ValueError`` naming the input and both dtypes.
     * ``output="float32"`` dequantizes int8 outputs, ``"int8"`` returns int8 (quantizing a float32 output
       with the parameters at that edge), ``"auto"`` (default) gives float32 for float32 input, int8 for int8.
     * A batch larger than the model's batch dimension runs in slices of the model's batch.
     """
 
     def __init__(self, source: PathOrBytes, num_threads: int = 1):
-        self._core = _load_core(source, num_threads)
+        self._attach(_load_core(source, num_threads))
+        self.source = source if not isinstance(source, (bytes, bytearray, memoryview)) else None
+
+    @classmethod
+    def _over(cls, core: "_core.Model") -> "Model":
+        """A Model sharing an already loaded core (its mutex serializes the two users' runs)."""
+        m = cls.__new__(cls)
+        m._attach(core)
+        m.source = None
+        return m
+
+    def _attach(self, core: "_core.Model") -> None:
+        self._core = core
         self._inputs = self._core.inputs()
         self._outputs = self._core.outputs()
         self._info = self._core.info()
@@ -52,7 +88,6 @@ class Model:
         in_int8 = all(np.dtype(d["dtype"]) == np.int8 for d in self._inputs)
         auto = np.dtype(np.int8) if in_int8 else np.dtype(np.float32)
         self._exact_auto = out_dtypes == {auto}
-        self.source = source if not isinstance(source, (bytes, bytearray, memoryview)) else None
 
     # -- information ---------------------------------------------------------------------------------
     @property
@@ -84,11 +119,11 @@ class Model:
         return [dict(d) for d in self._outputs]
 
     def get_input_details(self) -> list:
-        """LiteRT-style details of the inputs (see :meth:`Interpreter.get_input_details`)."""
-        return [Interpreter._details(d) for d in self._inputs]
+        """LiteRT-style details of the inputs (the dicts ``Interpreter.get_input_details`` returns)."""
+        return [litert_details(d) for d in self._inputs]
 
     def get_output_details(self) -> list:
-        return [Interpreter._details(d) for d in self._outputs]
+        return [litert_details(d) for d in self._outputs]
 
     def __repr__(self) -> str:
         shapes = ", ".join(str(tuple(d["shape"])) for d in self._inputs)
@@ -116,22 +151,26 @@ class Model:
         return self._core.invoke(arrays)
 
     def _to_model_input(self, x: np.ndarray, d: dict) -> np.ndarray:
+        # Only the two conversions the model's own edges define: float32 <-> int8 through the quantization
+        # parameters. Any other dtype (uint8 pixels, int32 labels, float64) is refused as LiteRT's set_tensor
+        # refuses it: a silent cast would feed numbers with another meaning (0..255 into a [0, 1] input).
         want = np.dtype(d["dtype"])
         x = np.asarray(x)
         if x.dtype == want:
             return x
-        if want == np.int8 and x.dtype.kind == "f":
+        if want == np.int8 and x.dtype == np.float32:
             if not d["scales"]:
                 raise ValueError(f"input '{d['name']}' is int8 without quantization parameters")
-            return _core.runtime_quantize(x.astype(np.float32), d["scales"][0], int(d["zero_points"][0]))
+            return _core.runtime_quantize(x, d["scales"][0], int(d["zero_points"][0]))
         if want == np.float32 and x.dtype == np.int8:
             if d["edge_quantization"] is None:
                 raise ValueError(f"input '{d['name']}' is float32 with no QUANTIZE after it; pass float32")
             s, zp = d["edge_quantization"]
             return _core.runtime_dequantize(x, s, zp)
-        if want == np.float32 and x.dtype.kind in "fiu":
-            return x.astype(np.float32)
-        raise ValueError(f"input '{d['name']}' takes {want}, got {x.dtype}")
+        also = {"int8": " (or float32, quantized with its parameters)",
+                "float32": " (or int8, at its QUANTIZE's parameters)" if d["edge_quantization"] else ""}
+        raise ValueError(f"input '{d['name']}' takes {want.name}{also.get(want.name, '')}, got {x.dtype.name}; "
+                         "edgekd does not cast other dtypes: convert the values yourself")
 
     def _from_model_output(self, y: np.ndarray, d: dict, output: str) -> np.ndarray:
         if output == "float32":
@@ -203,102 +242,12 @@ def load(source: PathOrBytes, num_threads: int = 1) -> Model:
     return Model(source, num_threads=num_threads)
 
 
-class Interpreter:
-    """LiteRT's ``Interpreter`` interface over edgekd's runtime.
-
-    ``from edgekd import Interpreter`` in place of ``from ai_edge_litert.interpreter import Interpreter``:
-    ``allocate_tensors``, ``get_input_details``, ``get_output_details``, ``set_tensor``, ``invoke``,
-    ``get_tensor`` behave the same and return the same dict keys. Only the model's input and output
-    tensors can be read (edgekd reuses intermediate memory, as LiteRT does unless told otherwise).
-    """
-
-    def __init__(self, model_path: Optional[str] = None, model_content: Optional[bytes] = None,
-                 num_threads: Optional[int] = None, experimental_op_resolver_type: Any = None,
-                 experimental_delegates: Any = None, **_ignored: Any):
-        if (model_path is None) == (model_content is None):
-            raise ValueError("pass exactly one of model_path or model_content")
-        if experimental_delegates:
-            raise ValueError("edgekd's Interpreter does not take delegates")
-        threads = 1 if num_threads is None or num_threads < 1 else int(num_threads)
-        self._model = Model(model_path if model_path is not None else model_content, num_threads=threads)
-        self._inputs = {d["index"]: (i, d) for i, d in enumerate(self._model._inputs)}
-        self._outputs = {d["index"]: (i, d) for i, d in enumerate(self._model._outputs)}
-        self._pending: dict = {}
-        self._results: Optional[list] = None
-
-    @property
-    def model(self) -> Model:
-        return self._model
-
-    def allocate_tensors(self) -> None:
-        """The arena is planned at load; kept for LiteRT compatibility."""
-
-    @staticmethod
-    def _details(d: dict) -> dict:
-        scales = np.asarray(d["scales"], dtype=np.float32)
-        zps = np.asarray(d["zero_points"], dtype=np.int32)
-        quant = (float(scales[0]), int(zps[0])) if len(scales) else (0.0, 0)
-        shape = np.asarray(d["shape"], dtype=np.int32)
-        return {
-            "name": d["name"],
-            "index": d["index"],
-            "shape": shape,
-            "shape_signature": shape.copy(),
-            "dtype": np.dtype(d["dtype"]).type,
-            "quantization": quant,
-            "quantization_parameters": {"scales": scales, "zero_points": zps,
-                                        "quantized_dimension": int(d["quantized_dimension"])},
-            "sparsity_parameters": {},
-        }
-
-    def get_input_details(self) -> list:
-        return [self._details(d) for d in self._model._inputs]
-
-    def get_output_details(self) -> list:
-        return [self._details(d) for d in self._model._outputs]
-
-    def set_tensor(self, tensor_index: int, value: np.ndarray) -> None:
-        if tensor_index not in self._inputs:
-            raise ValueError(f"tensor {tensor_index} is not an input of this model "
-                             f"(inputs: {sorted(self._inputs)})")
-        _, d = self._inputs[tensor_index]
-        value = np.asarray(value)
-        want = np.dtype(d["dtype"])
-        if value.dtype != want:
-            raise ValueError(f"Cannot set tensor: Got value of type {value.dtype.name.upper()} but expected type "
-                             f"{want.name.upper()} for input {tensor_index}, name: {d['name']} ")
-        if tuple(value.shape) != tuple(d["shape"]):
-            raise ValueError(f"Cannot set tensor: Dimension mismatch. Got {list(value.shape)} but expected "
-                             f"{list(d['shape'])} for input {tensor_index}.")
-        self._pending[tensor_index] = np.array(value, copy=True)
-
-    def invoke(self) -> None:
-        # LiteRT runs on whatever the input buffers hold; inputs never set are zeros here.
-        arrays = [self._pending.get(idx, np.zeros(d["shape"], dtype=d["dtype"]))
-                  for idx, (_, d) in sorted(self._inputs.items(), key=lambda kv: kv[1][0])]
-        self._results = self._model.run_raw(arrays)
-
-    def get_tensor(self, tensor_index: int) -> np.ndarray:
-        if tensor_index in self._outputs:
-            if self._results is None:
-                _, d = self._outputs[tensor_index]
-                return np.zeros(d["shape"], dtype=d["dtype"])
-            return self._results[self._outputs[tensor_index][0]].copy()
-        if tensor_index in self._inputs:
-            _, d = self._inputs[tensor_index]
-            return self._pending.get(tensor_index, np.zeros(d["shape"], dtype=d["dtype"])).copy()
-        raise ValueError(f"tensor {tensor_index} is neither an input nor an output; edgekd does not keep "
-                         "intermediate tensors")
-
-    def resize_tensor_input(self, input_index: int, tensor_size: Sequence[int], strict: bool = False) -> None:
-        _, d = self._inputs.get(input_index, (None, None))
-        if d is None:
-            raise ValueError(f"tensor {input_index} is not an input of this model")
-        if tuple(tensor_size) != tuple(d["shape"]):
-            raise EdgekdError("edgekd models have static shapes; use edgekd.load(...)(x) for larger batches")
-
-    def get_signature_list(self) -> dict:
-        return {}
+def __getattr__(name: str) -> Any:
+    # LiteRT's Interpreter lives in edgekd.interpreter (it builds on Model); loaded on first use, no cycle.
+    if name == "Interpreter":
+        from .interpreter import Interpreter
+        return Interpreter
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["Model", "Interpreter", "load"]
+__all__ = ["Model", "load", "litert_details"]

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace edgekd {
@@ -28,7 +29,9 @@ struct TensorInfo {
   DType dtype = DType::kOther;
   int tflite_type = 0;
   std::vector<int> shape;
+  std::vector<int> shape_signature;  // the file's (-1: a dimension left dynamic); empty if it has none
   size_t bytes = 0;
+  bool is_constant = false;      // data stored in the file (or folded at load)
   std::vector<float> scales;     // empty: not quantized
   std::vector<int64_t> zero_points;
   int quantized_dimension = 0;
@@ -52,6 +55,14 @@ struct ModelInfo {
   int num_fused_ops = 0;      // ops inside them
 };
 
+// A SignatureDef: named model inputs and outputs (LiteRT's signature runners call a model by these names).
+struct SignatureInfo {
+  std::string key;                                   // "serving_default"
+  int subgraph_index = 0;
+  std::vector<std::pair<std::string, int>> inputs;   // (signature name, tensor index), in file order
+  std::vector<std::pair<std::string, int>> outputs;
+};
+
 // One op's share of run time, from Model::profile().
 struct OpProfile {
   std::string name;    // "op 3 (CONV_2D)"
@@ -64,8 +75,12 @@ struct OpProfile {
 
 class Model {
  public:
-  static std::unique_ptr<Model> from_file(const std::string& file, int num_threads = 1);
-  static std::unique_ptr<Model> from_bytes(const void* data, size_t size, int num_threads = 1);
+  // keep_all_tensors gives every tensor its own arena slot, so intermediates stay readable after run()
+  // (tensor_data); it costs the sum of all activations instead of the planned arena.
+  static std::unique_ptr<Model> from_file(const std::string& file, int num_threads = 1,
+                                          bool keep_all_tensors = false);
+  static std::unique_ptr<Model> from_bytes(const void* data, size_t size, int num_threads = 1,
+                                           bool keep_all_tensors = false);
   ~Model();
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
@@ -73,6 +88,14 @@ class Model {
   const std::vector<TensorInfo>& inputs() const;
   const std::vector<TensorInfo>& outputs() const;
   const ModelInfo& info() const;
+  const std::vector<SignatureInfo>& signatures() const;
+  // Every tensor of the graph, by its index in the file.
+  size_t num_tensors() const;
+  TensorInfo tensor_info(size_t index) const;
+  // A tensor's bytes: constants always; activations only while their slot holds them (model inputs until
+  // the op that last reads them, outputs after run(), everything after run() with keep_all_tensors).
+  // nullptr for a tensor no op writes.
+  const void* tensor_data(size_t index) const;
 
   // Direct access to the arena slots of model inputs / outputs (valid for the model's lifetime).
   void* input_data(size_t i);
