@@ -60,9 +60,21 @@ def _section(text: str, title: str) -> str:
     return m.group(1)
 
 
+# Runs the installed `edgekd` console script of this interpreter, wherever its entry point lives.
+RUN_EDGEKD = """
+import sys
+from importlib.metadata import entry_points
+eps = entry_points()
+eps = eps.select(group="console_scripts") if hasattr(eps, "select") else eps.get("console_scripts", [])
+main = next(e for e in eps if e.name == "edgekd").load()
+sys.argv[0] = "edgekd"
+sys.exit(main())
+"""
+
+
 @functools.lru_cache(maxsize=None)
 def _help(*args: str) -> str:
-    proc = subprocess.run([sys.executable, "-m", "edgekd.cli", *args, "--help"], capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-c", RUN_EDGEKD, *args, "--help"], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, f"edgekd {' '.join(args)} --help failed: {proc.stderr.strip()[-300:]}"
     return proc.stdout
