@@ -64,7 +64,7 @@ class TrainConfig:
 class EpochLog:
     epoch: int            # 1-based
     train_loss: float     # the objective's loss, mean over training examples
-    train_acc: float      # accuracy of the student's predictions on the training batches (train mode)
+    train_acc: float      # accuracy on the labelled training examples (train mode); label -1 = unlabelled, skipped
     test_loss: float      # cross-entropy on the test set (eval mode)
     test_acc: float
     lr: float             # learning rate at the end of the epoch
@@ -248,7 +248,7 @@ def fit(model: nn.Module, train_ds: Dataset, test_ds: Dataset, objective: Object
         loader = make_loader(train_ds, local_bs, shuffle=True, seed=cfg.seed,
                              distributed=ddp.is_distributed(), epoch=epoch)
         net.train()
-        loss_sum, correct, seen = 0.0, 0, 0
+        loss_sum, correct, seen, labelled = 0.0, 0, 0, 0
         for batch in _progress(loader, cfg.progress, desc=f"{name} {epoch + 1}/{cfg.epochs}", unit="batch"):
             views: Views = objective.adapter(batch).to(device)
             loss, logits = objective(net, views)
@@ -261,10 +261,12 @@ def fit(model: nn.Module, train_ds: Dataset, test_ds: Dataset, objective: Object
             loss_sum += loss.item() * n
             seen += n
             if views.labels is not None:
-                correct += (logits.argmax(1) == views.labels).sum().item()
-        loss_sum, correct, seen = ddp.all_reduce_sum([loss_sum, correct, seen])
+                known = views.labels >= 0
+                correct += (logits.argmax(1)[known] == views.labels[known]).sum().item()
+                labelled += int(known.sum().item())
+        loss_sum, correct, seen, labelled = ddp.all_reduce_sum([loss_sum, correct, seen, labelled])
         test_loss, test_acc = evaluate(model, test_ds, device, adapter=objective.adapter)
-        log = EpochLog(epoch + 1, loss_sum / seen, correct / seen, test_loss, test_acc,
+        log = EpochLog(epoch + 1, loss_sum / seen, correct / labelled if labelled else float("nan"), test_loss, test_acc,
                        opt.param_groups[0]["lr"], time.perf_counter() - t0)
         result.history.append(log)
         if hasattr(epochs_bar, "set_postfix"):
