@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,8 @@ class DemoContext:
     args: argparse.Namespace
     console: Any                                   # rich.console.Console
     results: dict[str, Any] = field(default_factory=dict)   # stage name -> what it produced
-    timings: dict[str, float] = field(default_factory=dict)  # stage name -> seconds
+    timings: dict[str, float] = field(default_factory=dict)  # stage name -> wall seconds
+    cpu: dict[str, float] = field(default_factory=dict)      # stage name -> CPU seconds (with child processes)
     notes: list[str] = field(default_factory=list)
 
     def note(self, msg: str) -> None:
@@ -69,7 +71,7 @@ def stage_distill(ctx: DemoContext) -> None:
                           f"gain {100 * r.gain:+.1f} points   ({r.wall_s:.1f} s)")
 
     results = run_seeds(cfg, bundle, seeds, checkpoints=ctx.out / "distill", progress=not ctx.args.quiet,
-                        on_seed=on_seed)
+                        jobs=ctx.args.jobs, on_seed=on_seed)
     agg = aggregate(results)
     bs = cfg.batch_size
     curves: dict[str, list[dict[str, list[float]]]] = {}
@@ -161,30 +163,37 @@ def stage_runtime(ctx: DemoContext) -> None:
 
 
 def stage_bench(ctx: DemoContext) -> None:
-    """The int8 file on edgekd, LiteRT and ONNX Runtime, and the fp32 student and teacher in PyTorch, at
-    batch 1 on one thread; each backend in its own process (edgekd.bench)."""
+    """The int8 file on edgekd, LiteRT and ONNX Runtime (each in its own process, edgekd.bench), and the
+    fp32 distilled student and teacher in PyTorch at batch 1 on one thread. The PyTorch rows run in this
+    process, which has imported torch already, to spare two worker processes a torch import each (seconds on
+    a small machine); their latency loop is the same (edgekd.bench.worker.bench_one), their peak memory and
+    load time are not their own and are not reported."""
     import torch
+    from rich.markup import escape
 
     import edgekd
-    from edgekd.bench.harness import BenchConfig, run_bench
+    from edgekd.bench.harness import BackendResult, BenchConfig, run_bench
     from edgekd.bench.report import write_json
+    from edgekd.bench.stats import latency_stats
+    from edgekd.bench.worker import bench_one
     from edgekd.distill.trainer import load_model
 
     fast = ctx.args.fast
-    kw = {"threads": 1, "warmup": 10 if fast else 50, "runs": 30 if fast else 300, "min_seconds": 0.05 if fast else 0.5}
+    kw = {"threads": 1, "warmup": 10 if fast else 50, "runs": 30 if fast else 300,
+          "min_seconds": 0.05 if fast else 0.5}
     q = ctx.results["quantize"]
     tflite = Path(q["tflite"])
-    rep = run_bench(BenchConfig(tflite, ["edgekd", "litert", "onnxruntime"], onnx=Path(q["onnx"]) if q["onnx"] else None,
-                                **kw))
+    rep = run_bench(BenchConfig(tflite, ["edgekd", "litert", "onnxruntime"],
+                                onnx=Path(q["onnx"]) if q["onnx"] else None, **kw))
     rows = list(rep.results)
-    roles = ("student",) if fast else ("student", "teacher")
-    for role in roles:  # TorchScript, so that the worker process needs no zoo import
+    for role in ("student", "teacher"):  # TorchScript: what the bench's torch backend loads
         m, _ = load_model(ctx.out / "distill" / f"{role}.pt")
         ts = ctx.out / "int8" / f"{role}_fp32.pt"
         torch.jit.save(torch.jit.trace(_Nhwc(m.eval()), torch.zeros(1, *_input_shape(tflite))), str(ts))
-        for res in run_bench(BenchConfig(tflite, ["torch"], torch=ts, **kw)).results:
-            res.label = f"PyTorch fp32 {'distilled student' if role == 'student' else 'teacher'}"
-            rows.append(res)
+        out = bench_one({"backend": "torch", "tflite": str(tflite), "torch": str(ts), "device": None,
+                         "energy": False, **kw})
+        rows.append(BackendResult("torch", f"PyTorch fp32 {'distilled student' if role == 'student' else 'teacher'}",
+                                  latency=latency_stats(out["samples_ns"]), first_ms=out["first_ms"]))
     rep.results = rows
     write_json(rep, ctx.out / "bench.json")
     for r in rows:
@@ -193,13 +202,12 @@ def stage_bench(ctx: DemoContext) -> None:
     info = edgekd.cpu_info()
     table = [{"backend": r.backend, "label": r.label + (f" [{r.path}]" if r.path else ""),
               "p50_us": 1e3 * r.latency.p50_ms, "p90_us": 1e3 * r.latency.p90_ms, "min_us": 1e3 * r.latency.min_ms,
-              "runs": r.latency.runs, "load_ms": r.load_ms, "peak_rss_mib": (r.peak_rss_bytes or 0) / 2**20}
-             for r in rows if r.latency is not None]
+              "runs": r.latency.runs} for r in rows if r.latency is not None]
     ctx.results["bench"] = {"cpu": rep.machine["cpu"], "cores": rep.machine["cores"], "threads": 1,
                             "simd_path": info["path"], "kernels": {k: v["kernel"] for k, v in info["kernels"].items()},
                             "features": [k for k, v in info["features"].items() if v], "results": table}
     for r in table:
-        ctx.console.print(f"  {r['label']:<34} p50 {r['p50_us']:8.1f} µs   p90 {r['p90_us']:8.1f} µs   "
+        ctx.console.print(f"  {escape(r['label']):<34} p50 {r['p50_us']:8.1f} µs   p90 {r['p90_us']:8.1f} µs   "
                           f"({r['runs']} runs)")
 
 
@@ -252,9 +260,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=32, help="batch size of every run (default 32)")
     p.add_argument("--teacher", default="cnn_teacher_8x8", help="zoo teacher (default cnn_teacher_8x8)")
     p.add_argument("--student", default="cnn_student_8x8", help="zoo student (default cnn_student_8x8)")
-    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
-    p.add_argument("--fast", action="store_true", help="a quick check: 2 seeds of 40 steps and a short "
-                   "benchmark without the PyTorch teacher (figures are not meaningful)")
+    p.add_argument("--jobs", type=int, help="seeds trained at once, one process each (default: one per CPU "
+                   "core, at most one per seed); the results do not depend on it")
+    p.add_argument("--threads", type=int, default=1, help="torch threads per process (default 1)")
+    p.add_argument("--fast", action="store_true", help="a quick check: at most 2 seeds of 40 steps and a "
+                   "short benchmark (its figures mean nothing)")
     p.add_argument("--tune", action="store_true", help="instead of the demo: validation accuracy of the "
                    "distilled student over a grid of temperatures and alphas (seeds 100-102; writes tune.json)")
     p.add_argument("--only", nargs="+", metavar="STAGE", help=f"run only these stages "
@@ -265,14 +275,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from edgekd.errors import EdgekdError
 
-    from edgekd.distill.demo_report import finish, run_tune
+    from edgekd.distill.demo_report import cpu_s as _cpu_s, finish, run_tune
 
     from .distill import summary_console
 
+    t_all, c_all = time.perf_counter(), _cpu_s()
     if args.fast:
         args.seeds, args.steps, args.teacher_steps = min(args.seeds, 2), 40, 40
     if args.seeds < 1:
         raise EdgekdError(f"--seeds must be at least 1, got {args.seeds}")
+    if args.jobs is None:
+        args.jobs = min(args.seeds, os.cpu_count() or 1)
+    if args.jobs < 1:
+        raise EdgekdError(f"--jobs must be at least 1, got {args.jobs}")
     if args.threads < 1:
         raise EdgekdError(f"--threads must be at least 1, got {args.threads}")
     known = [n for n, _ in STAGES]
@@ -286,7 +301,6 @@ def run(args: argparse.Namespace) -> int:
     if args.tune:
         return run_tune(args, semi_config(args), out, console)
     ctx = DemoContext(out, args, console)
-    t_all = time.perf_counter()
     for name, stage in STAGES:
         if args.only and name not in args.only:
             continue
@@ -298,10 +312,11 @@ def run(args: argparse.Namespace) -> int:
                                   f"(run it first, or without --only)")
             ctx.results[need] = prev
         console.rule(f"[bold]{name}")
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _cpu_s()
         stage(ctx)
         ctx.timings[name] = time.perf_counter() - t0
-    finish(ctx, time.perf_counter() - t_all)
+        ctx.cpu[name] = _cpu_s() - c0
+    finish(ctx, t_all, c_all)
     return 0
 
 

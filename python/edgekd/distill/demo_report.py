@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,13 @@ def _json_safe(obj: Any) -> Any:
     return obj
 
 
+def cpu_s() -> float:
+    """CPU seconds of this process and of its finished children (seed workers, benchmark processes): on a
+    shared machine, the measure of the demo's own work that the wall clock is not."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def _pct(v: float | None, digits: int = 1) -> str:
     return "-" if v is None else f"{100 * v:.{digits}f} %"
 
@@ -39,7 +47,7 @@ def _mean_std(s: dict[str, float]) -> str:
     return f"{100 * s['mean']:.1f} ± {100 * s['std']:.1f} %" if s["n"] > 1 else f"{100 * s['mean']:.1f} %"
 
 
-def write_summary(out: Path, results: dict[str, Any], timings: dict[str, float], total: float) -> dict[str, Any]:
+def build_summary(out: Path, results: dict[str, Any]) -> dict[str, Any]:
     path = out / "summary.json"
     summary: dict[str, Any] = {}
     if path.is_file():  # --only: keep what the other stages of the previous run found
@@ -50,16 +58,20 @@ def write_summary(out: Path, results: dict[str, Any], timings: dict[str, float],
         except json.JSONDecodeError:
             pass
     summary.update({k: v for k, v in results.items() if not k.startswith("_")})
-    summary = {"format": SUMMARY_FORMAT, "command": "edgekd " + " ".join(sys.argv[1:]),
-               **summary, "timings_s": timings, "total_s": total}
+    return {"format": SUMMARY_FORMAT, "command": "edgekd " + " ".join(sys.argv[1:]), **summary}
+
+
+def write_summary(out: Path, summary: dict[str, Any]) -> None:
+    """Write to a temporary file, then rename: never half a summary."""
+    path = out / "summary.json"
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(_json_safe(summary), indent=2, allow_nan=False) + "\n")
     tmp.replace(path)
-    return summary
 
 
 def story_table(summary: dict[str, Any]) -> Any:
     """The demo's one-screen summary as a rich Table."""
+    from rich.markup import escape
     from rich.table import Table
 
     t = Table(show_header=True, header_style="bold", title_justify="left")
@@ -102,35 +114,48 @@ def story_table(summary: dict[str, Any]) -> Any:
                   f"outweighs {s['weight_count'] + s['bias_count']:,} parameters but not a large model's")
     b = summary.get("bench")
     if b and b["results"]:
-        lat = ", ".join(f"{x['label']} {x['p50_us']:.1f}" for x in b["results"])
+        lat = escape(", ".join(f"{x['label']} {x['p50_us']:.1f}" for x in b["results"]))
         t.add_row("latency p50", "µs, batch 1", f"{lat} (1 thread on {b['cpu']}, {b['cores']} cores; edgekd's "
                   f"GEMM kernel {b['kernels'].get('gemm', '?')}); on a model this small the per-call overhead "
                   "dominates, not the arithmetic")
     return t
 
 
-def finish(ctx: Any, total: float) -> dict[str, Any]:
-    """Write summary.json and demo.png, print the summary table."""
-    from .plots import plot_demo
+def finish(ctx: Any, t_start: float, c_start: float) -> dict[str, Any]:
+    """Draw demo.png, write summary.json, print the summary table and the time each stage took."""
+    import time
 
-    summary = write_summary(ctx.out, ctx.results, ctx.timings, total)
-    ctx.console.rule("[bold]edgekd demo")
-    ctx.console.print(story_table(summary))
-    d = summary.get("distill")
+    t0, c0 = time.perf_counter(), cpu_s()
+    summary = build_summary(ctx.out, ctx.results)
+    d, b, q = summary.get("distill"), summary.get("bench"), summary.get("quantize")
     curves = ctx.results.get("_curves")
     if curves is None and (ctx.out / "curves.json").is_file():
         curves = json.loads((ctx.out / "curves.json").read_text())
     if d and curves:
-        b, q = summary.get("bench"), summary.get("quantize")
+        from .plots import plot_demo
+
         per_seed = {k: [s["test_acc"][k] for s in d["per_seed"]] for k in ("teacher", "student_alone", "student")}
         plot_demo(ctx.out / "demo.png", curves=curves, per_seed=per_seed, gains=d["aggregate"]["gain"]["per_seed"],
                   seeds=d["seeds"], anatomy=q["sizes"] if q else None,
                   fp32_state_bytes=q["fp32_state_dict_bytes"] if q else None, latency=b["results"] if b else None,
                   title="edgekd demo: distill with few labels, quantize to int8, run natively",
-                  latency_title=f"1 thread, {b['cpu']} (edgekd path {b['simd_path']})" if b else "")
-    ctx.console.print("  ".join(f"{n}: {s:.1f} s" for n, s in ctx.timings.items()) + f"  total: {total:.1f} s")
+                  latency_title=f"batch 1, 1 thread, {b['cpu']}; edgekd path {b['simd_path']}" if b else "")
+    ctx.timings["report"] = time.perf_counter() - t0
+    ctx.cpu["report"] = cpu_s() - c0
+    summary["timings_s"] = ctx.timings
+    summary["cpu_s"] = ctx.cpu
+    summary["total_s"] = time.perf_counter() - t_start
+    summary["total_cpu_s"] = cpu_s() - c_start
+    summary["load_average"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    write_summary(ctx.out, summary)
+    ctx.console.rule("[bold]edgekd demo")
+    ctx.console.print(story_table(summary))
+    ctx.console.print("wall (CPU) seconds: " + "  ".join(f"{n} {s:.1f} ({ctx.cpu[n]:.1f})" for n, s in ctx.timings.items())
+                      + f"  total {summary['total_s']:.1f} ({summary['total_cpu_s']:.1f})"
+                      + (f"; load average {summary['load_average'][0]:.1f} on {os.cpu_count()} cores"
+                         if summary["load_average"] else ""))
     ctx.console.print(f"outputs: {ctx.out}/summary.json, {ctx.out}/demo.png"
-                      + (f", {ctx.out}/int8/student.tflite" if summary.get("quantize") else ""))
+                      + (f", {ctx.out}/int8/student.tflite" if q else ""))
     return summary
 
 

@@ -82,6 +82,7 @@ class Split:
     labelled: TensorDataset      # (x, y)
     unlabelled: TensorDataset    # (x, y = -1)
     val: TensorDataset           # (x, y)
+    indices: dict[str, np.ndarray] = field(default_factory=dict)  # rows of the training set, per part
 
     def sizes(self) -> dict[str, int]:
         return {"labelled": len(self.labelled), "unlabelled": len(self.unlabelled), "val": len(self.val)}
@@ -106,7 +107,7 @@ def split_digits(bundle: DataBundle, labels_per_class: int, seed: int, val_fract
     t = torch.from_numpy
     return Split(TensorDataset(x[t(lab)], y[t(lab)]),
                  TensorDataset(x[t(unl)], torch.full((len(unl),), UNLABELLED, dtype=torch.int64)),
-                 TensorDataset(x[t(val)], y[t(val)]))
+                 TensorDataset(x[t(val)], y[t(val)]), {"labelled": lab, "unlabelled": unl, "val": val})
 
 
 class SemiDistillObjective(Objective):
@@ -224,15 +225,37 @@ def run_seed(cfg: SemiConfig, bundle: DataBundle, seed: int, *, checkpoints: Pat
     return s.result(t0, test=True)
 
 
+def _seed_job(job: tuple[SemiConfig, DataBundle, int, Path | None, int]) -> SeedResult:
+    cfg, bundle, seed, checkpoints, threads = job
+    torch.set_num_threads(threads)
+    return run_seed(cfg, bundle, seed, checkpoints=checkpoints)
+
+
 def run_seeds(cfg: SemiConfig, bundle: DataBundle, seeds: list[int], *, checkpoints: Path | None = None,
-              progress: bool = False, on_seed: Callable[[SeedResult], None] | None = None) -> list[SeedResult]:
-    """:func:`run_seed` for each seed; checkpoints are kept for the first seed only (the one exported)."""
-    out = []
-    for i, seed in enumerate(seeds):
-        r = run_seed(cfg, bundle, seed, checkpoints=checkpoints if i == 0 else None, progress=progress)
-        out.append(r)
-        if on_seed is not None:
-            on_seed(r)
+              progress: bool = False, jobs: int = 1,
+              on_seed: Callable[[SeedResult], None] | None = None) -> list[SeedResult]:
+    """:func:`run_seed` for each seed, in seed order; checkpoints are kept for the first seed only (the one
+    exported). ``jobs`` > 1 runs seeds in that many worker processes, one torch thread each (tiny models
+    use a core far better as one process per seed than as threads of one process); every seed is seeded on
+    its own, so the results do not depend on ``jobs``. Progress bars only with ``jobs`` = 1."""
+    threads = torch.get_num_threads()
+    todo = [(cfg, bundle, seed, checkpoints if i == 0 else None, threads) for i, seed in enumerate(seeds)]
+    out: list[SeedResult] = []
+    if jobs <= 1 or len(seeds) == 1:
+        for c, b, seed, ck, _ in todo:
+            out.append(run_seed(c, b, seed, checkpoints=ck, progress=progress))
+            if on_seed is not None:
+                on_seed(out[-1])
+        return out
+    import multiprocessing as mp
+
+    # fork: the workers inherit torch and the data already in memory instead of importing torch again.
+    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    with ctx.Pool(min(jobs, len(seeds))) as pool:
+        for r in pool.imap(_seed_job, todo):
+            out.append(r)
+            if on_seed is not None:
+                on_seed(r)
     return out
 
 

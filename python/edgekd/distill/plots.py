@@ -140,7 +140,8 @@ def _seed_band(ax: Any, runs: Sequence[Mapping[str, Sequence[float]]], key: str,
     vals = np.asarray([r[key][:n] for r in runs], dtype=float) * scale
     color = COLORS.get(role)
     label = LABELS.get(role, role) + (f" (mean of {len(runs)} seeds)" if len(runs) > 1 else "")
-    ax.plot(steps, vals.mean(0), color=color, linestyle="--" if dashed else "-", label=label)
+    ax.plot(steps, vals.mean(0), color=color, linestyle="--" if dashed else "-", label=label,
+            marker="o" if n < 12 else None, markersize=3)
     if len(runs) > 1:
         ax.fill_between(steps, vals.min(0), vals.max(0), color=color, alpha=0.15, linewidth=0)
 
@@ -221,7 +222,7 @@ def draw_sizes(ax: Any, anatomy: Mapping[str, int], fp32_state_bytes: int | None
     ax.set_yticks(range(len(rows)), [r[0] for r in rows])
     ax.set_xlim(0, max(anatomy["file_bytes"], fp32_state_bytes or 0) * 1.25)
     ax.set_xlabel("bytes")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.45, -0.2), ncol=3, frameon=False)
     ax.grid(axis="x", alpha=0.3)
 
 
@@ -265,7 +266,7 @@ def plot_demo(path: str | Path, *, curves: Mapping[str, Any], per_seed: Mapping[
         axes[1, 1].set_axis_off()
     if latency:
         draw_latency(axes[1, 2], latency)
-        axes[1, 2].set_title(latency_title or "latency", fontsize=9)
+        axes[1, 2].set_title(latency_title or "latency", fontsize=9, wrap=True)
     else:
         axes[1, 2].set_axis_off()
     return _save(plt, fig, path, title or None)
