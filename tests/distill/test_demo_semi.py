@@ -136,3 +136,14 @@ def test_anatomy_parts_add_up_and_structure_is_a_per_tensor_cost(tmp_path):
     assert small["structure_bytes"] / small["file_bytes"] > 5 * large["structure_bytes"] / large["file_bytes"]
     assert small["structure_bytes"] / small["tensors"] == pytest.approx(
         large["structure_bytes"] / large["tensors"], rel=0.5)
+
+
+def test_seeds_in_worker_processes_give_the_same_results(digits):
+    from edgekd.distill.demo_semi import run_seeds
+
+    one = run_seeds(TINY, digits, [0, 1], jobs=1)
+    two = run_seeds(TINY, digits, [0, 1], jobs=2)
+    assert [r.seed for r in two] == [0, 1]
+    assert [r.test_acc for r in one] == [r.test_acc for r in two]
+    assert [r.runs["student"].history[-1].test_loss for r in one] == [r.runs["student"].history[-1].test_loss
+                                                                       for r in two]

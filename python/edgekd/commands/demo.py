@@ -115,14 +115,9 @@ def stage_quantize(ctx: DemoContext) -> None:
                                "fp32_accuracy": report.fp32_accuracy, "int8_accuracy": report.int8_accuracy,
                                "int8_backend": report.int8_backend, "output_sqnr_db": report.output_sqnr_db,
                                "fp32_state_dict_bytes": size_bytes(student), "sizes": sizes}
-    s = sizes
-    ctx.console.print(
-        f"  {tflite}: {s['file_bytes']:,} B = int8 weights {s['weights_int8_bytes']:,} B + int32 biases "
-        f"{s['biases_int32_bytes']:,} B + scales/zero points {s['quant_param_bytes']:,} B + flatbuffer "
-        f"structure {s['structure_bytes'] + s['other_constant_bytes']:,} B ({s['tensors']} tensors, {s['ops']} ops)")
-    ctx.console.print(f"  the same weights in float32: {s['fp32_weight_bytes']:,} B; fp32 accuracy "
-                      f"{100 * report.fp32_accuracy:.2f} %, int8 {100 * report.int8_accuracy:.2f} % "
-                      f"({report.int8_backend}), output SQNR {report.output_sqnr_db:.1f} dB")
+    ctx.console.print(f"  {tflite} ({sizes['file_bytes']:,} B): test accuracy fp32 {100 * report.fp32_accuracy:.2f} %, "
+                      f"int8 {100 * report.int8_accuracy:.2f} % ({report.int8_backend}); output SQNR "
+                      f"{report.output_sqnr_db:.1f} dB")
 
 
 def stage_runtime(ctx: DemoContext) -> None:
@@ -145,8 +140,8 @@ def stage_runtime(ctx: DemoContext) -> None:
     info = model.info()
     res: dict[str, Any] = {"accuracy": acc, "path": info["path"], "arena_bytes": info["arena_bytes"],
                            "load_ms": info["load_ms"], "examples": int(len(y))}
-    line = (f"  edgekd.load({path.name}): SIMD path [bold]{info['path']}[/bold], arena {info['arena_bytes']} B, "
-            f"load {info['load_ms']:.2f} ms; int8 accuracy on {len(y)} test digits: {100 * acc:.2f} %")
+    line = (f"  edgekd.load: path {info['path']}, arena {info['arena_bytes']} B, load {info['load_ms']:.2f} ms, "
+            f"{100 * acc:.2f} % on {len(y)} test digits")
     if importlib.util.find_spec("ai_edge_litert") is None:
         ctx.note("LiteRT (ai-edge-litert) is not installed: no cross-check of the native runtime")
     else:
@@ -156,7 +151,7 @@ def stage_runtime(ctx: DemoContext) -> None:
         ref = np.concatenate([litert.run(it, [nhwc[i:i + 1]])[0] for i in range(len(y))]).reshape(len(y), -1)
         res["litert_accuracy"] = float((ref.argmax(1) == y).mean())
         res["identical_outputs"] = bool(np.array_equal(ref, out))
-        line += (f"; LiteRT builtin kernels: {100 * res['litert_accuracy']:.2f} %, outputs "
+        line += (f"; LiteRT builtin kernels {100 * res['litert_accuracy']:.2f} %, outputs "
                  f"{'identical' if res['identical_outputs'] else '[red]DIFFERENT[/red]'}")
     ctx.console.print(line)
     ctx.results["runtime"] = res
@@ -206,9 +201,7 @@ def stage_bench(ctx: DemoContext) -> None:
     ctx.results["bench"] = {"cpu": rep.machine["cpu"], "cores": rep.machine["cores"], "threads": 1,
                             "simd_path": info["path"], "kernels": {k: v["kernel"] for k, v in info["kernels"].items()},
                             "features": [k for k, v in info["features"].items() if v], "results": table}
-    for r in table:
-        ctx.console.print(f"  {escape(r['label']):<34} p50 {r['p50_us']:8.1f} µs   p90 {r['p90_us']:8.1f} µs   "
-                          f"({r['runs']} runs)")
+    ctx.console.print("  p50: " + escape(", ".join(f"{r['label']} {r['p50_us']:.1f} µs" for r in table)))
 
 
 def _input_shape(tflite: Path) -> tuple[int, ...]:
@@ -250,11 +243,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "the first seed's distilled student is the one exported")
     p.add_argument("--labels-per-class", type=int, default=10, help="labelled training digits per class; the "
                    "other training digits are unlabelled (default 10, i.e. 100 labels)")
-    # Chosen with --tune on the validation split (seeds 100-102), never on the test split.
-    p.add_argument("--temperature", type=float, default=2.0, help="softmax temperature T of the soft labels "
-                   "(default 2, chosen on the validation split with --tune)")
-    p.add_argument("--alpha", type=float, default=0.5, help="weight of the hard-label loss on labelled digits; "
-                   "1 - alpha weighs the soft labels (default 0.5, chosen with --tune)")
+    # Chosen with --tune on the validation split (seeds 100-102, never the test split): the best mean
+    # validation accuracy of 16 (T, alpha) settings, 92.0 % against 88.1 % for the student alone; T=2 was
+    # within 0.7 points, T=8 the worst (88.6-89.6 %).
+    p.add_argument("--temperature", type=float, default=1.0, help="softmax temperature T of the teacher's soft "
+                   "labels (default 1, chosen on the validation split with --tune)")
+    p.add_argument("--alpha", type=float, default=0.1, help="weight of the hard-label loss on the labelled digits; "
+                   "1 - alpha weighs the soft labels (default 0.1, chosen with --tune)")
     p.add_argument("--steps", type=int, default=300, help="optimizer steps of each student (default 300)")
     p.add_argument("--teacher-steps", type=int, default=200, help="optimizer steps of the teacher (default 200)")
     p.add_argument("--batch-size", type=int, default=32, help="batch size of every run (default 32)")

@@ -176,7 +176,7 @@ def draw_accuracy(ax: Any, per_seed: Mapping[str, Sequence[float]]) -> None:
         ax.plot(np.full(len(v), i) + np.linspace(-0.15, 0.15, len(v)), v, "k.", markersize=4)
         ax.text(i, v.mean() / 2, f"{v.mean():.1f}" + (f"\n±{std:.1f}" if std else ""), ha="center", va="center",
                 fontsize=9, color="white", fontweight="bold")
-    ax.set_xticks(range(len(roles)), [LABELS[r] for r in roles])
+    ax.set_xticks(range(len(roles)), [LABELS[r].replace(" ", "\n", 1) for r in roles])
     ax.set_ylim(0, 100)
     ax.set_ylabel("test accuracy (%)")
     ax.grid(axis="y", alpha=0.3)
@@ -239,7 +239,7 @@ def draw_latency(ax: Any, rows: Sequence[Mapping[str, Any]]) -> None:
     ax.set_yticks(range(len(rows)), labels)
     ax.invert_yaxis()
     ax.set_xlim(0, max(r["p90_us"] for r in rows) * 1.3)
-    ax.set_xlabel("latency per inference, µs (median; whiskers min..p90)")
+    ax.set_xlabel("µs per inference (median; whiskers min..p90)")
     ax.grid(axis="x", alpha=0.3)
 
 
