@@ -196,7 +196,8 @@ class _Seed:
                 "model_kwargs": {"input_shape": list(bundle.input_shape), "num_classes": bundle.num_classes},
                 "preprocess": bundle.preprocess.to_dict() if bundle.preprocess else None}
         tc = TrainConfig(epochs=epochs_for(steps, len(ds), cfg.batch_size), lr=lr, batch_size=cfg.batch_size,
-                         seed=self.seed, device="cpu", progress=self.progress)
+                         seed=self.seed, device="cpu", progress=self.progress,
+                         checkpoint_every=0)  # one checkpoint per run: the demo never resumes
         return fit(self.models[role], ds, self.split.val, objective, tc, name=role, meta=meta,
                    checkpoint=self.ckdir / f"{role}.pt" if self.ckdir is not None else None)
 
@@ -248,6 +249,8 @@ def run_seeds(cfg: SemiConfig, bundle: DataBundle, seeds: list[int], *, checkpoi
                 on_seed(out[-1])
         return out
     import multiprocessing as mp
+
+    import torch._dynamo  # noqa: F401  # the first optimizer imports it (seconds): once here, not per worker
 
     # fork: the workers inherit torch and the data already in memory instead of importing torch again.
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")

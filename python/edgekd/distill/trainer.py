@@ -58,6 +58,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     progress: bool = True
+    checkpoint_every: int = 1      # epochs between checkpoints (resume points); 0 = after the last epoch only
 
 
 @dataclass
@@ -271,7 +272,8 @@ def fit(model: nn.Module, train_ds: Dataset, test_ds: Dataset, objective: Object
         result.history.append(log)
         if hasattr(epochs_bar, "set_postfix"):
             epochs_bar.set_postfix(loss=f"{log.train_loss:.3f}", test_acc=f"{test_acc:.4f}")
-        if ck_path is not None and ddp.is_main():
+        every = cfg.checkpoint_every
+        if ck_path is not None and ddp.is_main() and (epoch + 1 == cfg.epochs or (every and (epoch + 1) % every == 0)):
             save_checkpoint(ck_path, _payload(model, meta, result, cfg, epoch + 1,
                                               {"optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                                                "objective": objective.extra_state()}))
