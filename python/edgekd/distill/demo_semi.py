@@ -248,9 +248,10 @@ def run_seeds(cfg: SemiConfig, bundle: DataBundle, seeds: list[int], *, checkpoi
             if on_seed is not None:
                 on_seed(out[-1])
         return out
+    import importlib
     import multiprocessing as mp
 
-    import torch._dynamo  # noqa: F401  # the first optimizer imports it (seconds): once here, not per worker
+    importlib.import_module("torch._dynamo")  # the first optimizer imports it (seconds): once, not per worker
 
     # fork: the workers inherit torch and the data already in memory instead of importing torch again.
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
