@@ -2,8 +2,9 @@
 
 ``summary.json`` (format ``edgekd.demo.summary/1``) holds one key per stage that ran (``distill``,
 ``quantize``, ``runtime``, ``bench``; a run with ``--only`` keeps the other stages of the previous run),
-plus ``format``, ``command``, ``timings_s`` and ``total_s``. Accuracies are fractions in [0, 1]; gains are
-fractions too (0.035 = 3.5 points); sizes are bytes; latencies are µs.
+plus ``format``, ``command``, ``timings_s`` / ``cpu_s`` (wall and CPU seconds per stage), ``total_s``,
+``total_cpu_s`` and ``load_average``. Accuracies are fractions in [0, 1]; gains are fractions too (0.035 =
+3.5 points); sizes are bytes; latencies are µs.
 """
 from __future__ import annotations
 
@@ -30,13 +31,6 @@ def _json_safe(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [_json_safe(v) for v in obj]
     return obj
-
-
-def cpu_s() -> float:
-    """CPU seconds of this process and of its finished children (seed workers, benchmark processes): on a
-    shared machine, the measure of the demo's own work that the wall clock is not."""
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
 
 
 def _pct(v: float | None, digits: int = 1) -> str:
@@ -125,11 +119,9 @@ def story_table(summary: dict[str, Any]) -> Any:
     return t
 
 
-def finish(ctx: Any, t_start: float, c_start: float) -> dict[str, Any]:
-    """Draw demo.png, write summary.json, print the summary table and the time each stage took."""
-    import time
-
-    t0, c0 = time.perf_counter(), cpu_s()
+def report(ctx: Any) -> dict[str, Any]:
+    """The summary of every stage that ran (this run's, or the previous run's for stages skipped with
+    --only), and demo.png drawn from it."""
     summary = build_summary(ctx.out, ctx.results)
     d, b, q = summary.get("distill"), summary.get("bench"), summary.get("quantize")
     curves = ctx.results.get("_curves")
@@ -144,23 +136,22 @@ def finish(ctx: Any, t_start: float, c_start: float) -> dict[str, Any]:
                   fp32_state_bytes=q["fp32_state_dict_bytes"] if q else None, latency=b["results"] if b else None,
                   title="edgekd demo: distill with few labels, quantize to int8, run natively",
                   latency_title=f"batch 1, 1 thread, {b['cpu']}; edgekd path {b['simd_path']}" if b else "")
-    ctx.timings["report"] = time.perf_counter() - t0
-    ctx.cpu["report"] = cpu_s() - c0
-    summary["timings_s"] = ctx.timings
-    summary["cpu_s"] = ctx.cpu
-    summary["total_s"] = time.perf_counter() - t_start
-    summary["total_cpu_s"] = cpu_s() - c_start
-    summary["load_average"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    return summary
+
+
+def publish(ctx: Any, summary: dict[str, Any], total_s: float, total_cpu_s: float) -> None:
+    """Write summary.json with the timings, print the summary table and the time each stage took."""
+    summary.update({"timings_s": ctx.timings, "cpu_s": ctx.cpu, "total_s": total_s, "total_cpu_s": total_cpu_s,
+                    "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None})
     write_summary(ctx.out, summary)
     ctx.console.rule("[bold]edgekd demo")
     ctx.console.print(story_table(summary))
     ctx.console.print("wall (CPU) seconds: " + "  ".join(f"{n} {s:.1f} ({ctx.cpu[n]:.1f})" for n, s in ctx.timings.items())
-                      + f"  total {summary['total_s']:.1f} ({summary['total_cpu_s']:.1f})"
+                      + f"  total {total_s:.1f} ({total_cpu_s:.1f})"
                       + (f"; load average {summary['load_average'][0]:.1f} on {os.cpu_count()} cores"
                          if summary["load_average"] else ""))
     ctx.console.print(f"outputs: {ctx.out}/summary.json, {ctx.out}/demo.png"
-                      + (f", {ctx.out}/int8/student.tflite" if q else ""))
-    return summary
+                      + (f", {ctx.out}/int8/student.tflite" if summary.get("quantize") else ""))
 
 
 def run_tune(args: argparse.Namespace, cfg: Any, out: Path, console: Any) -> int:
