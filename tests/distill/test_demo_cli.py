@@ -113,3 +113,12 @@ def test_errors_are_one_line(tmp_path, capsys, argv, message):
     assert cli.main(["demo", "--out", str(tmp_path / "empty"), *argv]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
+
+
+def test_tune_writes_a_validation_grid(tmp_path):
+    out = tmp_path / "tune"
+    assert cli.main(["demo", "--tune", "--fast", "--seeds", "1", "--out", str(out), "--quiet"]) == 0
+    t = json.loads((out / "tune.json").read_text())
+    assert t["format"] == "edgekd.demo.tune/1" and t["seeds"] == [100]
+    assert len(t["rows"]) == 4 and t["rows"][0]["val_acc"] == max(r["val_acc"] for r in t["rows"])
+    assert not (out / "summary.json").exists()  # tuning is not a demo run

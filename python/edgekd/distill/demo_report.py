@@ -65,57 +65,56 @@ def write_summary(out: Path, summary: dict[str, Any]) -> None:
 
 def story_table(summary: dict[str, Any]) -> Any:
     """The demo's one-screen summary as a rich Table."""
+    from rich import box
     from rich.markup import escape
     from rich.table import Table
 
-    t = Table(show_header=False, title_justify="left", caption_justify="left")
+    t = Table(show_header=False, box=box.SIMPLE, title_justify="left", caption_justify="left", padding=(0, 1))
     t.add_column("", style="bold", no_wrap=True)
     t.add_column("result", justify="right", no_wrap=True)
-    t.add_column("detail", overflow="fold")
+    t.add_column("detail")
     d = summary.get("distill")
     if d:
         agg, cfg, sp, n = d["aggregate"], d["config"], d["split"], len(d["seeds"])
         p = d["parameters"]
-        t.title = (f"edgekd demo on digits 8x8: {sp['labelled']} labelled + {sp['unlabelled']:,} unlabelled training "
-                   f"digits, {sp['val']} for validation, {d['test_size']} for the test; test accuracy over "
-                   f"{n} seed(s), mean ± std")
-        t.add_row("teacher", _mean_std(agg["teacher"]), f"{p['teacher']:,} parameters, the labelled digits")
+        t.title = (f"edgekd demo, digits 8x8: {sp['labelled']} labelled + {sp['unlabelled']:,} unlabelled training "
+                   f"digits, {sp['val']} validation, {d['test_size']} test; test accuracy over {n} seed(s), mean ± std")
+        t.add_row("teacher", _mean_std(agg["teacher"]), f"{p['teacher']:,} parameters, labelled digits only")
         t.add_row("student alone", _mean_std(agg["student_alone"]),
-                  f"{p['student']:,} parameters (1/{p['teacher'] / p['student']:.0f}), the same labelled digits")
+                  f"{p['student']:,} parameters (1/{p['teacher'] / p['student']:.0f}), labelled digits only")
         t.add_row("distilled student", _mean_std(agg["student"]),
-                  f"same student, same initial weights and steps, + the teacher's soft labels on the unlabelled "
-                  f"digits (T={cfg['temperature']:g}, alpha={cfg['alpha']:g}, chosen on validation)")
+                  f"same student, init and steps + the teacher's soft labels on the unlabelled digits "
+                  f"(T={cfg['temperature']:g}, alpha={cfg['alpha']:g}, chosen on validation)")
         g = agg["gain"]
         spread = f" ± {100 * g['std']:.1f}" if g["n"] > 1 else ""
-        t.add_row("[green]distillation gain[/green]", f"[green]{100 * g['mean']:+.1f}{spread} points[/green]",
-                  f"distilled - alone, paired by seed; ± is the std of the {g['n']} per-seed gains "
-                  f"({100 * g['min']:+.1f} .. {100 * g['max']:+.1f}); {g['wins']}/{g['n']} seeds gain")
+        t.add_row("[green]distillation gain[/green]", f"[green]{100 * g['mean']:+.1f}{spread} pts[/green]",
+                  f"paired by seed; ± = std of the {g['n']} per-seed gains ({100 * g['min']:+.1f} .. "
+                  f"{100 * g['max']:+.1f}); {g['wins']}/{g['n']} seeds gain")
     q, r = summary.get("quantize"), summary.get("runtime")
     if q and r:
         same = r.get("identical_outputs")
-        lite = (f" = LiteRT {_pct(r['litert_accuracy'], 2)}" if same else
-                f", LiteRT {_pct(r.get('litert_accuracy'), 2)}") if "litert_accuracy" in r else ""
-        seed = d["exported_seed"] if d else "?"
-        t.add_row("int8 on edgekd", f"{_pct(r['accuracy'], 2)}{lite}",
-                  f"seed {seed}'s distilled student (fp32 {_pct(q['fp32_accuracy'], 2)}) as int8 .tflite on "
-                  f"edgekd.load" + ("; outputs identical to LiteRT's builtin kernels on every test digit" if same else ""))
+        if "litert_accuracy" not in r:
+            lite = "LiteRT not installed: no cross-check"
+        elif same:
+            lite = "= LiteRT's builtin kernels on the same file (identical outputs)"
+        else:
+            lite = f"[red]LiteRT {_pct(r['litert_accuracy'], 2)}: outputs differ[/red]"
+        t.add_row("int8 on edgekd", _pct(r["accuracy"], 2),
+                  f"{lite}; fp32 {_pct(q['fp32_accuracy'], 2)} (seed {d['exported_seed'] if d else '?'})")
     if q:
         s = q["sizes"]
         t.add_row("int8 file", f"{s['file_bytes']:,} B",
                   f"{s['weights_int8_bytes']:,} B int8 weights + {s['biases_int32_bytes']:,} B int32 biases "
-                  f"({s['fp32_weight_bytes']:,} B in fp32) + {s['quant_param_bytes']:,} B per-channel scales and "
-                  f"zero points + {s['structure_bytes'] + s['other_constant_bytes']:,} B flatbuffer tables for "
-                  f"{s['tensors']} tensors: a per-tensor cost that {s['weight_count'] + s['bias_count']:,} "
-                  "parameters cannot amortize")
+                  f"(fp32: {s['fp32_weight_bytes']:,} B) + {s['quant_param_bytes']:,} B scales and zero points + "
+                  f"{s['structure_bytes'] + s['other_constant_bytes']:,} B flatbuffer tables for {s['tensors']} "
+                  f"tensors, a fixed cost that {s['weight_count'] + s['bias_count']:,} parameters cannot amortize")
     b = summary.get("bench")
     if b and b["results"]:
+        t.add_row("latency", "p50 / p90 µs", f"batch 1, 1 thread, {b['cpu']}")
         for x in b["results"]:
-            detail = f"p90 {x['p90_us']:.1f} µs"
-            if x["backend"] == "edgekd":
-                detail += f"; GEMM kernel {b['kernels'].get('gemm', '?')}"
-            t.add_row(escape(x["label"]), f"{x['p50_us']:.1f} µs", detail)
-        t.caption = (f"latency: median per inference, batch 1, 1 thread, on {b['cpu']} ({b['cores']} cores); "
-                     "at a few µs per call, call overhead outweighs the arithmetic")
+            detail = f"kernel {b['kernels'].get('gemm', '?')}" if x["backend"] == "edgekd" else ""
+            t.add_row("  " + escape(x["label"]), f"{x['p50_us']:.1f} / {x['p90_us']:.1f}", detail)
+        t.caption = "at a few µs per inference, the cost of a call outweighs the arithmetic"
     return t
 
 
