@@ -1,4 +1,4 @@
-"""`edgekd distill`, `edgekd sweep` and `edgekd demo` end to end on digits (tiny epochs), and their errors."""
+"""`edgekd distill` and `edgekd sweep` end to end on digits (tiny epochs), and their errors (the demo: test_demo_cli.py)."""
 from __future__ import annotations
 
 import json
@@ -95,11 +95,3 @@ def test_sweep_grid(tmp_path):
     accs = [r["test_acc"] for r in res["results"]]
     assert accs == sorted(accs, reverse=True) and all(0 <= a <= 1 for a in accs)
     assert (out / "sweep.png").is_file()
-
-
-def test_demo_fast(tmp_path):
-    out = tmp_path / "demo"
-    assert cli.main(["demo", "--out", str(out), "--epochs", "2", "--teacher-epochs", "1", "--quiet"]) == 0
-    m = json.loads((out / "distill" / "metrics.json").read_text())
-    assert m["dataset"]["name"] == "digits" and (out / "distill" / "accuracy.png").is_file()
-    assert cli.main(["demo", "--out", str(out), "--only", "nope"]) == 2

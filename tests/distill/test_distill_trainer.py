@@ -141,3 +141,22 @@ def test_device_resolution():
     if not torch.cuda.is_available():
         with pytest.raises(EdgekdError, match="CUDA is not available"):
             trainer.resolve_device("cuda")
+
+
+def test_checkpoint_every_zero_writes_the_last_epoch_only(digits, tmp_path, monkeypatch):
+    every = fresh()
+    trainer.fit(every, digits.train, digits.test, SupervisedObjective(), trainer.TrainConfig(**{**CFG.__dict__, "epochs": 3}),
+                name="e", checkpoint=tmp_path / "e.pt", meta=meta())
+    saves = []
+    real_save = trainer.save_checkpoint
+    monkeypatch.setattr(trainer, "save_checkpoint", lambda path, payload: (saves.append(payload["epoch"]),
+                                                                          real_save(path, payload)))
+    last = fresh()
+    trainer.fit(last, digits.train, digits.test, SupervisedObjective(),
+                trainer.TrainConfig(**{**CFG.__dict__, "epochs": 3, "checkpoint_every": 0}),
+                name="l", checkpoint=tmp_path / "l.pt", meta=meta())
+    assert saves == [3]
+    a, b = trainer.load_checkpoint(tmp_path / "e.pt"), trainer.load_checkpoint(tmp_path / "l.pt")
+    assert a["complete"] and b["complete"] and b["epoch"] == 3 and b["train_state"] == {}
+    for k, v in a["state_dict"].items():
+        assert torch.equal(v, b["state_dict"][k]), k

@@ -58,13 +58,14 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     progress: bool = True
+    checkpoint_every: int = 1      # epochs between checkpoints (resume points); 0 = after the last epoch only
 
 
 @dataclass
 class EpochLog:
     epoch: int            # 1-based
     train_loss: float     # the objective's loss, mean over training examples
-    train_acc: float      # accuracy of the student's predictions on the training batches (train mode)
+    train_acc: float      # accuracy on the labelled training examples (train mode); label -1 = unlabelled, skipped
     test_loss: float      # cross-entropy on the test set (eval mode)
     test_acc: float
     lr: float             # learning rate at the end of the epoch
@@ -248,7 +249,7 @@ def fit(model: nn.Module, train_ds: Dataset, test_ds: Dataset, objective: Object
         loader = make_loader(train_ds, local_bs, shuffle=True, seed=cfg.seed,
                              distributed=ddp.is_distributed(), epoch=epoch)
         net.train()
-        loss_sum, correct, seen = 0.0, 0, 0
+        loss_sum, correct, seen, labelled = 0.0, 0, 0, 0
         for batch in _progress(loader, cfg.progress, desc=f"{name} {epoch + 1}/{cfg.epochs}", unit="batch"):
             views: Views = objective.adapter(batch).to(device)
             loss, logits = objective(net, views)
@@ -261,15 +262,18 @@ def fit(model: nn.Module, train_ds: Dataset, test_ds: Dataset, objective: Object
             loss_sum += loss.item() * n
             seen += n
             if views.labels is not None:
-                correct += (logits.argmax(1) == views.labels).sum().item()
-        loss_sum, correct, seen = ddp.all_reduce_sum([loss_sum, correct, seen])
+                known = views.labels >= 0
+                correct += (logits.argmax(1)[known] == views.labels[known]).sum().item()
+                labelled += int(known.sum().item())
+        loss_sum, correct, seen, labelled = ddp.all_reduce_sum([loss_sum, correct, seen, labelled])
         test_loss, test_acc = evaluate(model, test_ds, device, adapter=objective.adapter)
-        log = EpochLog(epoch + 1, loss_sum / seen, correct / seen, test_loss, test_acc,
+        log = EpochLog(epoch + 1, loss_sum / seen, correct / labelled if labelled else float("nan"), test_loss, test_acc,
                        opt.param_groups[0]["lr"], time.perf_counter() - t0)
         result.history.append(log)
         if hasattr(epochs_bar, "set_postfix"):
             epochs_bar.set_postfix(loss=f"{log.train_loss:.3f}", test_acc=f"{test_acc:.4f}")
-        if ck_path is not None and ddp.is_main():
+        every = cfg.checkpoint_every
+        if ck_path is not None and ddp.is_main() and (epoch + 1 == cfg.epochs or (every and (epoch + 1) % every == 0)):
             save_checkpoint(ck_path, _payload(model, meta, result, cfg, epoch + 1,
                                               {"optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                                                "objective": objective.extra_state()}))
