@@ -222,7 +222,7 @@ def _project_metadata() -> tuple[str, str, list[str], str]:
     checkout, or from the installed distribution's own dist-info otherwise."""
     pyproject = source_tree() / "pyproject.toml"
     if pyproject.is_file():
-        import tomllib
+        from ..devices.profile import tomllib
 
         proj = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
         lines = [f"Summary: {proj.get('description', '')}"]
