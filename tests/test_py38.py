@@ -13,13 +13,14 @@ import pytest
 PKG = Path(__file__).resolve().parents[1] / "python" / "edgekd"
 
 # What runs on a board: the runtime facade, the profiles, the benchmark harness and its workers, the CLI
-# (whose parser imports every command module), the edgekd-run shim, and the script the device wheel's
-# check runs with the board's Python.
+# (whose parser imports every command module), the edgekd-run shim, the .tflite reader (bench and deploy
+# check models with it) and the script the device wheel's check runs with the board's Python.
 DEVICE_SIDE = sorted({
     *PKG.glob("*.py"),          # __init__, runtime, errors, cli, run_binary, ir
     *PKG.glob("devices/*.py"),
     *PKG.glob("bench/**/*.py"),
     *PKG.glob("commands/*.py"),
+    *PKG.glob("tflite/*.py"),
 })
 
 GENERIC_BUILTINS = {"list", "dict", "tuple", "set", "frozenset", "type"}
