@@ -106,3 +106,14 @@ def test_bench_table_shows_the_percentiles(model):
     p50 = float(lat[f"latency p50 ({unit})"]) * scale
     assert abs(p50 - result["latency_ms"]["p50"]) <= 0.01 * result["latency_ms"]["p50"]
     assert "gemm" in rows["kernels"]
+
+
+def test_unit_follows_the_times_not_the_spread():
+    from rich.console import Console
+
+    from edgekd.commands.deploy import print_bench
+
+    console = Console(record=True, width=200)
+    print_bench("t", {"latency_ms": {"min": 0.0326, "p50": 0.0327, "p99": 0.0329, "std": 0.000106}}, console)
+    text = console.export_text()
+    assert "latency p50 (µs)" in text and "32.7" in text and "(ns)" not in text

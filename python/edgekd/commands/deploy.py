@@ -39,7 +39,8 @@ def print_bench(title: str, r: dict, console=None) -> None:  # noqa: ANN001 - a 
     t.add_column("value", justify="right")
     lat = r.get("latency_ms") or {}
     if lat:
-        unit, scale = pick_unit(lat.values())
+        # From the times themselves (min, p50), not the spread: a 0.1 µs std must not make it ns.
+        unit, scale = pick_unit(lat.get(k) for k in ("min", "p50"))
         for k in ("p50", "p90", "p99", "min", "mean", "max", "std"):
             if k in lat:
                 t.add_row(f"latency {k} ({unit})", fmt_time(lat[k], scale))
