@@ -22,7 +22,13 @@ CORPUS="$BUILD/corpus"
 mkdir -p "$CORPUS" "$BUILD/crashes"
 cp tests/data/*.tflite "$CORPUS"/ 2>/dev/null || true
 cp tests/data/fuzz/* "$CORPUS"/ 2>/dev/null || true  # inputs that once crashed the fuzzer (regressions)
-python3 - "$CORPUS" <<'PY' || echo "fuzz_model.sh: Python seed models skipped (edgekd not importable)"
+# The Python seeds need edgekd importable by $PYTHON (default: python3 on PATH, an activated venv's own);
+# in CI a failure here is an install problem and fails the run.
+seeds_failed() {
+  if [ "${CI:-}" = "true" ]; then echo "fuzz_model.sh: writing the Python seed models failed in CI" >&2; exit 1; fi
+  echo "fuzz_model.sh: Python seed models skipped (edgekd not importable)"
+}
+"${PYTHON:-python3}" - "$CORPUS" <<'PY' || seeds_failed
 import sys
 from pathlib import Path
 from edgekd.testing import models

@@ -32,4 +32,12 @@ if need clang++ && [ -x scripts/fuzz_model.sh ]; then
 fi
 
 step "Python tests"
-python3 -m pytest -q -n "$jobs" tests "$@"
+# The Python that runs pytest: $PYTHON, else python3 on PATH (an activated venv's own).
+py="${PYTHON:-python3}"
+if ! "$py" -c 'import edgekd, pytest, xdist' 2>/dev/null; then
+  echo "$(command -v "$py"): edgekd or the test tools are not installed for it" \
+       '(activate the venv you installed into, or: pip install ".[train,peers,dev]")' >&2
+  exit 1
+fi
+echo "python: $(command -v "$py") ($("$py" -c 'import sys; print(sys.prefix)'))"
+"$py" -m pytest -q -n "$jobs" tests "$@"

@@ -229,3 +229,21 @@ def test_ssh_failures_keep_previous_install(model_file, sshd, tmp_path, cache, m
         _remote_deploy(model_file, sshd, tmp_path)
     assert os.readlink(installed) == before
     assert not list((sshd["dir"] / "installs").glob("incoming.*"))  # the temporary upload is gone
+
+
+@pytest.mark.slow
+def test_cli_emulate_shows_build_steps_and_latency(model_file, tmp_path):
+    """`edgekd deploy --emulate` piped to a log: the build's steps appear as plain lines while it runs
+    (no escape codes), and the table has the latency percentiles. Its own cache: the build really runs."""
+    import sys
+
+    env = dict(os.environ, EDGEKD_CACHE=str(tmp_path / "cache"))
+    r = subprocess.run([str(Path(sys.executable).parent / "edgekd"), "deploy", str(model_file), "--device", "x86-64",
+                        "--emulate", "--runs", "5", "--warmup", "1", "-o", str(tmp_path / "bundle")],
+                       capture_output=True, text=True, cwd=tmp_path, env=env, timeout=1800)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "\x1b[" not in r.stdout
+    steps = [ln for ln in r.stdout.splitlines() if ln.strip().startswith("[") and "%]" in ln]
+    assert len(steps) >= 3 and any("Built target edgekd-run" in ln for ln in steps), r.stdout[:2000]
+    assert "latency p50 (" in r.stdout and "latency p99 (" in r.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle", "cache"]

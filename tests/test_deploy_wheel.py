@@ -170,7 +170,7 @@ def test_cli_wheel_flag_reaches_the_wheel_builder(monkeypatch, tmp_path, capsys)
 
     seen = {}
 
-    def fake_deploy_wheel(profile, model=None, out=None, emulate=False, host=None, log=print):
+    def fake_deploy_wheel(profile, model=None, out=None, emulate=False, host=None, log=print, progress=None):
         seen.update(device=profile.name, model=model, out=out, emulate=emulate)
         return {"wheel": str(out / "edgekd-0.1.0+rpi4-cp311-cp311-linux_aarch64.whl"), "device": profile.name}
 

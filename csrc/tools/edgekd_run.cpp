@@ -33,11 +33,35 @@ struct Args {
   int warmup = 10, runs = 100, threads = 1;
 };
 
+constexpr const char* kUsage =
+    "usage: edgekd-run model.tflite [--input x.npy]... [--output y.npy] [--threads T]\n"
+    "                  [--bench [--warmup W] [--runs N]] [--profile] [--json]\n";
+
+constexpr const char* kHelp =
+    "Runs an int8 .tflite model on edgekd's native runtime.\n"
+    "\n"
+    "  --input x.npy    an input (.npy; float32 is quantized with the input's parameters), one per\n"
+    "                   model input in order; missing inputs are zeros in real terms\n"
+    "  --output y.npy   write the outputs as .npy (several outputs: y.npy, y_1.npy, ...);\n"
+    "                   without it the outputs are printed\n"
+    "  --threads T      worker threads (1..256, default 1)\n"
+    "  --bench          latency statistics in ms: --warmup W untimed runs (default 10), --runs N\n"
+    "                   timed runs (default 100)\n"
+    "  --profile        adds each op's median time (implies --bench)\n"
+    "  --json           print results as JSON\n"
+    "  -h, --help       show this help and exit\n"
+    "\n"
+    "Exit status: 0 success, 1 bad model or input, 2 bad arguments.\n";
+
 [[noreturn]] void usage(const std::string& why) {
   if (!why.empty()) std::cerr << "edgekd-run: " << why << "\n";
-  std::cerr << "usage: edgekd-run model.tflite [--input x.npy]... [--output y.npy] [--threads T]\n"
-               "                  [--bench [--warmup W] [--runs N]] [--profile] [--json]\n";
+  std::cerr << kUsage;
   std::exit(2);
+}
+
+[[noreturn]] void help() {
+  std::cout << kUsage << "\n" << kHelp;
+  std::exit(0);
 }
 
 int parse_int(const std::string& flag, const char* v, int lo, int hi) {
@@ -63,7 +87,7 @@ Args parse(int argc, char** argv) {
     else if (s == "--warmup") a.warmup = parse_int(s, next(), 0, 1000000);
     else if (s == "--runs") a.runs = parse_int(s, next(), 1, 10000000);
     else if (s == "--threads") a.threads = parse_int(s, next(), 1, 256);
-    else if (s == "-h" || s == "--help") usage("");
+    else if (s == "-h" || s == "--help") help();
     else if (!s.empty() && s[0] == '-') usage("unknown option " + s);
     else if (a.model.empty()) a.model = s;
     else usage("more than one model given");

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import NoReturn
 
 # command name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -19,6 +20,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "devices": ("edgekd.commands.devices", "list or show device profiles"),
     "deploy": ("edgekd.commands.deploy", "cross-build, bundle and run a model on a device"),
 }
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: a usage mistake reads like every other edgekd error (one line on
+    stderr, exit 2); the full usage is one --help away."""
+
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _available_commands() -> dict[str, object]:
@@ -35,7 +44,7 @@ def _available_commands() -> dict[str, object]:
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
     from . import __version__
 
-    parser = argparse.ArgumentParser(prog="edgekd", description="edgekd: edge deployment SDK")
+    parser = _Parser(prog="edgekd", description="edgekd: edge deployment SDK")
     parser.add_argument("--version", action="version", version=f"edgekd {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     mods = _available_commands()

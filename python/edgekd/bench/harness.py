@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..errors import EdgekdError
 from .backends import BACKENDS, ModelFiles
+from .options import check_model_file, check_run_options
 from .stats import LatencyStats, latency_stats
 from .sysinfo import machine_info
 
@@ -74,12 +75,27 @@ def _worker(spec: dict, timeout: float) -> dict:
     return json.loads(lines[-1])
 
 
-def run_bench(cfg: BenchConfig, timeout: float = 600.0) -> BenchReport:
-    if not cfg.model.exists():
-        raise EdgekdError(f"{cfg.model}: no such model file")
+def check_config(cfg: BenchConfig) -> None:
+    """Everything a run needs, checked before any backend starts: one EdgekdError naming the option or
+    file at fault (a malformed model fails here, not as one "skipped" line per backend)."""
+    check_run_options(cfg.threads, cfg.runs, cfg.warmup, cfg.min_seconds)
+    if not cfg.backends:
+        raise EdgekdError(f"--backend names no backend; choose from {', '.join(BACKENDS)}")
     unknown = [b for b in cfg.backends if b not in BACKENDS]
     if unknown:
         raise EdgekdError(f"unknown backend(s) {', '.join(unknown)}; choose from {', '.join(BACKENDS)}")
+    if cfg.device:
+        from ..devices.profile import load_profile
+
+        load_profile(cfg.device)  # unknown name or invalid profile: its own message
+    for flag, p in (("--onnx", cfg.onnx), ("--torch", cfg.torch)):
+        if p is not None and not Path(p).is_file():
+            raise EdgekdError(f"{p}: no such file ({flag})")
+    check_model_file(cfg.model)
+
+
+def run_bench(cfg: BenchConfig, timeout: float = 600.0) -> BenchReport:
+    check_config(cfg)
     onnx = cfg.onnx or (cfg.model.with_suffix(".onnx") if cfg.model.with_suffix(".onnx").exists() else None)
     files = ModelFiles(cfg.model, onnx, cfg.torch)
     results = []

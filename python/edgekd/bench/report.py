@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from pathlib import Path
 
 from .harness import BenchReport
+from .units import fmt_time, pick_unit
 
 
 def _fmt(v, spec=".3f") -> str:
@@ -24,24 +26,25 @@ def print_table(report: BenchReport, console=None) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    console = console or Console()
-    if not console.is_terminal and console.width < 140:  # logs and pipes: don't squeeze the columns
-        console = Console(width=140)
+    if console is None:  # logs and pipes have no width: don't squeeze the columns into 80
+        console = Console() if sys.stdout.isatty() else Console(width=200)
     m = report.machine
+    ran = [r for r in report.results if r.latency is not None]
+    # One unit for all latency columns (compared across rows), one for load: picked by magnitude.
+    unit, scale = pick_unit(v for r in ran for v in (r.latency.min_ms, r.latency.p50_ms))
+    lunit, lscale = pick_unit(r.load_ms for r in ran)
     t = Table(title=f"{Path(report.model).name} ({report.model_bytes / 1024:.1f} KiB), "
                     f"{report.threads} thread(s) on {m['cpu']}")
-    for col in ("backend", "p50 ms", "p90 ms", "p99 ms", "min ms", "inf/s", "load ms", "peak RSS MiB",
-                "arena KiB", "mJ/inf", "energy"):
+    for col in ("backend", f"p50 {unit}", f"p90 {unit}", f"p99 {unit}", f"min {unit}", "inf/s", f"load {lunit}",
+                "peak RSS MiB", "arena KiB", "mJ/inf", "energy"):
         t.add_column(col, justify="left" if col in ("backend", "energy") else "right")
-    for r in report.results:
-        if r.latency is None:
-            continue
+    for r in ran:
         lat = r.latency
         mj, src = _energy_mj(r)
         kind = (r.energy or {}).get("kind", src)  # the full source description is in JSON/CSV
         name = escape(r.label + (f" [{r.path}]" if r.path else ""))  # "[avx2]" is not rich markup
-        t.add_row(name, _fmt(lat.p50_ms), _fmt(lat.p90_ms), _fmt(lat.p99_ms), _fmt(lat.min_ms),
-                  _fmt(lat.throughput_ips, ".0f"), _fmt(r.load_ms, ".1f"),
+        t.add_row(name, fmt_time(lat.p50_ms, scale), fmt_time(lat.p90_ms, scale), fmt_time(lat.p99_ms, scale),
+                  fmt_time(lat.min_ms, scale), _fmt(lat.throughput_ips, ".0f"), fmt_time(r.load_ms, lscale),
                   _fmt(r.peak_rss_bytes / 2**20 if r.peak_rss_bytes else None, ".1f"),
                   _fmt(r.arena_bytes / 1024 if r.arena_bytes else None, ".1f"), mj, kind)
     console.print(t)

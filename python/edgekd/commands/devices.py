@@ -25,12 +25,12 @@ def _as_dict(prof) -> dict:  # noqa: ANN001 - DeviceProfile, imported lazily
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.table import Table
 
     from ..devices import list_profiles, load_profile
+    from .console import make_console
 
-    console = Console()
+    console = make_console()
     if getattr(args, "devices_command", None) == "show":
         prof = load_profile(args.name)
         if args.json:

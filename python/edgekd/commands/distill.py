@@ -25,8 +25,10 @@ def add_common_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hint", action="append", dest="hints", metavar="S=T",
                    help="FitNets hint: student module path = teacher module path (repeatable)")
     p.add_argument("--hint-weight", type=float, help="weight of the hint loss (default 1)")
-    p.add_argument("--no-progress", dest="progress", action="store_false", default=None)
-    p.add_argument("--no-plots", dest="plots", action="store_false", default=None)
+    p.add_argument("--no-progress", dest="progress", action="store_false", default=None,
+                   help="no progress bars (the default when stderr is not a terminal)")
+    p.add_argument("--no-plots", dest="plots", action="store_false", default=None,
+                   help="do not write the training-curve PNGs")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -44,17 +46,20 @@ def config_from_args(args: argparse.Namespace, **extra: object):
             "teacher_lr", "batch_size", "seed", "out", "resume", "device", "max_train", "teacher_max_train",
             "threads", "hints", "hint_weight", "progress", "plots")
     values = {k: getattr(args, k, None) for k in keys}
+    if values["progress"] is None:
+        from .console import live_progress
+
+        if not live_progress():  # bars redraw with escape codes: in a log file they are noise
+            values["progress"] = False
     values.update(extra)
     return build_config(args.config, **values)
 
 
 def summary_console():
-    """A rich Console; 110 columns when writing to a file or pipe (rich would assume 80 and wrap the table)."""
-    import sys
+    """A rich Console that does not fold tables when writing to a file or pipe (see commands/console.py)."""
+    from .console import make_console
 
-    from rich.console import Console
-
-    return Console() if sys.stdout.isatty() else Console(width=110)
+    return make_console()
 
 
 def print_summary(result, console=None) -> None:

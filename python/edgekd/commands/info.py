@@ -16,10 +16,11 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(info, indent=2))
         return 0
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from .console import make_console
+
+    console = make_console()
     console.print(f"edgekd {edgekd.__version__} on {info['arch']}")
     feats = ", ".join(k for k, v in info["features"].items() if v) or "(none)"
     console.print(f"CPU features: {feats}")

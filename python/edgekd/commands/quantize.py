@@ -30,7 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--eval-limit", type=int, default=None, help="evaluate on at most this many test samples")
     p.add_argument("--backend", choices=["edgekd", "litert"], default="edgekd",
                    help="run the int8 file in edgekd's runtime (LiteRT only if that fails) or in LiteRT")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed for calibration sampling and QAT (default 0)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..distill import data as data_mod
     from ..errors import EdgekdError
+    from .console import live_progress, make_console
     from ..quantize import QATConfig, load_student, quantize_and_export
 
     torch.manual_seed(args.seed)
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
 
         teacher, _ = load_model(args.teacher)
     cfg = QATConfig(epochs=args.epochs, lr=args.lr, freeze_bn_after=args.freeze_bn_after,
-                    temperature=args.temperature, alpha=args.alpha, seed=args.seed, progress=True,
+                    temperature=args.temperature, alpha=args.alpha, seed=args.seed, progress=live_progress(),
                     learn_ranges=not args.ema_ranges)
     out = Path(args.output)
     report_path = Path(args.report) if args.report else out.with_suffix(".quant.json")
@@ -68,6 +69,6 @@ def run(args: argparse.Namespace) -> int:
         bias_correction=args.bias_correction, qat=args.qat, train_loader=calib if args.qat else None,
         teacher=teacher, qat_config=cfg, int8_io=args.int8_io, onnx_path=args.onnx, report_path=report_path,
         eval_limit=args.eval_limit, backend=args.backend, model_name=str(args.model))
-    report.print()
+    report.print(make_console())
     print(f"wrote {out} ({report.int8_bytes} bytes) and {report_path}")
     return 0

@@ -8,9 +8,12 @@ from .distill import add_common_arguments, config_from_args, summary_console
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_common_arguments(p)
-    p.add_argument("--temperature", type=float, nargs="+", default=[1.0, 2.0, 4.0, 8.0], metavar="T")
-    p.add_argument("--alpha", type=float, nargs="+", default=[0.1, 0.5], metavar="A")
-    p.add_argument("--lr", type=float, nargs="+", default=[3e-3], metavar="LR")
+    p.add_argument("--temperature", type=float, nargs="+", default=[1.0, 2.0, 4.0, 8.0], metavar="T",
+                   help="temperatures to try (default 1 2 4 8)")
+    p.add_argument("--alpha", type=float, nargs="+", default=[0.1, 0.5], metavar="A",
+                   help="hard-label weights to try (default 0.1 0.5)")
+    p.add_argument("--lr", type=float, nargs="+", default=[3e-3], metavar="LR",
+                   help="learning rates to try (default 3e-3)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Callable
 
 from ..devices.profile import DeviceProfile
 from ..errors import EdgekdError
@@ -58,7 +60,8 @@ def _check_compiler(profile: DeviceProfile) -> None:
                           f"(Debian: apt-get install g++-{profile.triple.replace('_', '-')})")
 
 
-def build_runner(profile: DeviceProfile, jobs: int | None = None, log=print) -> Path:
+def build_runner(profile: DeviceProfile, jobs: int | None = None, log: Callable[[str], None] = print,
+                 progress: Callable[[str], None] | None = None) -> Path:
     """Builds (or reuses a cached build of) edgekd-run for `profile`; returns the binary's path."""
     _check_compiler(profile)
     src = source_tree()
@@ -72,12 +75,35 @@ def build_runner(profile: DeviceProfile, jobs: int | None = None, log=print) -> 
     log(f"building edgekd-run for {profile.name} ({' '.join(args)})")
     tmp = build_dir.with_name(build_dir.name + f".tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
-    for cmd in (["cmake", "-S", str(src), "-B", str(tmp), *args],
-                ["cmake", "--build", str(tmp), "--target", "edgekd-run", "-j", str(jobs or os.cpu_count() or 2)]):
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        if r.returncode != 0:
-            tail = "\n".join((r.stdout + r.stderr).strip().splitlines()[-15:])
-            raise EdgekdError(f"building edgekd-run for {profile.name} failed: {' '.join(cmd[:2])}...\n{tail}")
-    shutil.rmtree(build_dir, ignore_errors=True)
-    os.replace(tmp, build_dir)
+    try:
+        for cmd in (["cmake", "-S", str(src), "-B", str(tmp), *args],
+                    ["cmake", "--build", str(tmp), "--target", "edgekd-run", "-j", str(jobs or os.cpu_count() or 2)]):
+            rc, lines = run_build_step(cmd, progress)
+            if rc != 0:
+                tail = "\n".join(lines[-15:])
+                raise EdgekdError(f"building edgekd-run for {profile.name} failed: {' '.join(cmd[:2])}...\n{tail}")
+        shutil.rmtree(build_dir, ignore_errors=True)
+        os.replace(tmp, build_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return binary
+
+
+# A build step as Makefiles ("[ 42%] Building CXX object ...") and Ninja ("[12/80] Building ...") print it.
+STEP_LINE = re.compile(r"^\[\s*(\d+%|\d+/\d+)\]\s")
+
+
+def run_build_step(cmd: list[str], progress: Callable[[str], None] | None = None) -> tuple[int, list[str]]:
+    """Runs one CMake command, passing each build-step line to ``progress`` as it appears (a cross build
+    takes minutes: the user sees where it is); returns the exit status and every output line."""
+    lines: list[str] = []
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          errors="replace") as proc:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            line = raw.rstrip()
+            lines.append(line)
+            if progress is not None and STEP_LINE.match(line):
+                progress(line)
+    return proc.returncode, lines

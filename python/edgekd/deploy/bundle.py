@@ -7,7 +7,6 @@ import hashlib
 import json
 import os
 import shutil
-import stat
 import tempfile
 import time
 from dataclasses import dataclass
@@ -43,6 +42,27 @@ class Bundle:
         return self.path / "model.tflite"
 
 
+def umask() -> int:
+    """The process umask. Linux reports it in /proc (no change to process state); elsewhere it can only
+    be read by setting it, briefly."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    old = os.umask(0o022)
+    os.umask(old)
+    return old
+
+
+def default_mode(directory: bool = False) -> int:
+    """The mode open()/mkdir() would give a new file or directory: tempfile's private 0600/0700 is right
+    while a file is being written, not for the result renamed into place."""
+    return (0o777 if directory else 0o666) & ~umask()
+
+
 def sha256_file(p: Path) -> str:
     h = hashlib.sha256()
     with open(p, "rb") as f:
@@ -70,7 +90,7 @@ def build_bundle(model: Path, profile: DeviceProfile, runner: Path, out: Path, f
         shutil.copyfile(model, tmp / "model.tflite")
         (tmp / "run.sh").write_text(RUN_SH.format(device=profile.name))
         for exe in (tmp / "run.sh", tmp / "bin" / "edgekd-run"):
-            exe.chmod(exe.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+            exe.chmod(default_mode(directory=True))  # rwx as the umask allows, like a new directory
         files = {str(p.relative_to(tmp)): sha256_file(p) for p in _bundle_files(tmp)}
         manifest = {
             "edgekd_version": __version__,
@@ -85,6 +105,7 @@ def build_bundle(model: Path, profile: DeviceProfile, runner: Path, out: Path, f
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2))
         # sha256sum -c format, so the device verifies without Python.
         (tmp / SUMS).write_text("".join(f"{h}  {name}\n" for name, h in files.items()))
+        tmp.chmod(default_mode(directory=True))
         if out.exists():
             old = out.with_name(out.name + f".old{os.getpid()}")
             os.replace(out, old)

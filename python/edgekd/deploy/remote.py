@@ -24,6 +24,11 @@ class SshTarget:
     timeout: float = 600
     remote_dir: str = "$HOME/.edgekd"  # where bundles are installed on the device
 
+    @property
+    def name(self) -> str:
+        """user@host[:port], as the user gave it: what every message names."""
+        return f"{self.host}:{self.port}" if self.port else self.host
+
     def base(self) -> list[str]:
         cmd = ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"]
         if self.port:
@@ -39,13 +44,13 @@ class SshTarget:
             r = subprocess.run([*self.base(), self.host, script], input=stdin, capture_output=True,
                                timeout=self.timeout)
         except subprocess.TimeoutExpired:
-            raise EdgekdError(f"{self.host}: {what} timed out after {self.timeout:.0f} s") from None
+            raise EdgekdError(f"{self.name}: {what} timed out after {self.timeout:.0f} s") from None
         err = r.stderr.decode(errors="replace").strip()
         if r.returncode == 255:  # ssh's own failure: connection, host key, authentication
-            raise EdgekdError(_explain_ssh_failure(self.host, err))
+            raise EdgekdError(_explain_ssh_failure(self.name, err))
         if r.returncode != 0:
             last = err.splitlines()[-1] if err else f"exit status {r.returncode}"
-            raise EdgekdError(f"{self.host}: {what} failed: {last}")
+            raise EdgekdError(f"{self.name}: {what} failed: {last}")
         return r.stdout.decode(errors="replace")
 
 
@@ -82,13 +87,13 @@ def install_remote(bundle: Bundle, target: SshTarget, name: str) -> str:
     tmp = target.run(f"mkdir -p {base}/bundles && mktemp -d {base}/incoming.XXXXXX",
                      what="creating a temporary directory").strip()
     if not tmp:
-        raise EdgekdError(f"{target.host}: could not create a temporary directory")
+        raise EdgekdError(f"{target.name}: could not create a temporary directory")
     try:
         target.run(f"tar xzf - -C {q(tmp)}", stdin=_tar_bundle(bundle), what="upload")
         try:
             target.run(f"cd {q(tmp)} && sha256sum -c --quiet {SUMS}", what="checksum verification")
         except EdgekdError as e:
-            raise EdgekdError(f"{target.host}: corrupted upload, the bundle's checksums do not verify on the "
+            raise EdgekdError(f"{target.name}: corrupted upload, the bundle's checksums do not verify on the "
                               f"device ({e}); the previous install is untouched") from None
         final = f"{base}/bundles/{name}-{digest}"
         # The new version goes into its own directory, then a symlink is swapped in with one rename.
@@ -109,7 +114,7 @@ def bench_on_device(target: SshTarget, name: str, runs: int = 100, warmup: int =
     try:
         return json.loads(out)
     except ValueError:
-        raise EdgekdError(f"{target.host}: the benchmark printed no JSON: {out[:200]!r}") from None
+        raise EdgekdError(f"{target.name}: the benchmark printed no JSON: {out[:200]!r}") from None
 
 
 def parse_host(spec: str) -> SshTarget:
@@ -122,14 +127,3 @@ def parse_host(spec: str) -> SshTarget:
         raise EdgekdError(f"bad --host '{spec}' (expected user@host[:port])")
     return SshTarget(host, port)
 
-
-def bench_remote(args) -> int:
-    """`edgekd bench --host user@host --device D model.tflite`: deploy, then report the device's numbers."""
-    from .pipeline import deploy
-
-    result = deploy(args.model, args.device or "", out=None, host=args.host, runs=args.runs,
-                    warmup=args.warmup, threads=args.threads)
-    print(json.dumps(result["remote_bench"], indent=2))
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2))
-    return 0

@@ -49,7 +49,8 @@ from typing import Iterable, Sequence
 
 from ..devices.profile import DeviceProfile
 from ..errors import EdgekdError
-from .build import _sources_digest, source_tree
+from .build import _sources_digest, run_build_step, source_tree
+from .bundle import default_mode
 from .sysroot import Sysroot, cache_root, prepare_sysroot, qemu_python_command
 
 PYBIND11_REQUIREMENT = "pybind11>=2.12"  # pyproject.toml's build-system.requires
@@ -149,7 +150,7 @@ def cross_cmake_args(profile: DeviceProfile, sysroot: Sysroot, pybind11_dir: Pat
 
 
 def cross_build_core(profile: DeviceProfile, sysroot: Sysroot, cache: Path | None = None,
-                     jobs: int | None = None, log=print) -> Path:
+                     jobs: int | None = None, log=print, progress=None) -> Path:
     """Builds (or reuses) _core and edgekd-run for ``profile``; returns the build directory."""
     _check_target(profile)
     cache = cache or cache_root()
@@ -174,9 +175,9 @@ def cross_build_core(profile: DeviceProfile, sysroot: Sysroot, cache: Path | Non
               "-j", str(jobs or os.cpu_count() or 2)])
     try:
         for cmd in steps:
-            r = subprocess.run(cmd, capture_output=True, text=True)
-            if r.returncode != 0:
-                tail = "\n".join((r.stdout + r.stderr).strip().splitlines()[-20:])
+            rc, lines = run_build_step(cmd, progress)
+            if rc != 0:
+                tail = "\n".join(lines[-20:])
                 raise EdgekdError(f"cross-building the {profile.name} wheel failed at `{' '.join(cmd[:3])} ...`:"
                                   f"\n{tail}")
         if not (tmp / f"_core{suffix}").is_file():
@@ -222,7 +223,7 @@ def _project_metadata() -> tuple[str, str, list[str], str]:
     checkout, or from the installed distribution's own dist-info otherwise."""
     pyproject = source_tree() / "pyproject.toml"
     if pyproject.is_file():
-        import tomllib
+        from ..devices.profile import tomllib
 
         proj = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
         lines = [f"Summary: {proj.get('description', '')}"]
@@ -335,7 +336,7 @@ def assemble_wheel(profile: DeviceProfile, build_dir: Path, sysroot: Sysroot, ou
         with zipfile.ZipFile(tmp_name, "w") as z:
             for arc, data, exe in entries:
                 _zip_add(z, arc, data, exe)
-        os.chmod(tmp_name, 0o644)
+        os.chmod(tmp_name, default_mode())
         os.replace(tmp_name, final)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
@@ -366,10 +367,10 @@ def check_record(wheel: Path) -> int:
 
 
 def build_device_wheel(profile: DeviceProfile, out_dir: Path, cache: Path | None = None,
-                       jobs: int | None = None, log=print) -> tuple[DeviceWheel, Sysroot]:
+                       jobs: int | None = None, log=print, progress=None) -> tuple[DeviceWheel, Sysroot]:
     _check_target(profile)
     sysroot = prepare_sysroot(cache, log=log)
-    build_dir = cross_build_core(profile, sysroot, cache, jobs=jobs, log=log)
+    build_dir = cross_build_core(profile, sysroot, cache, jobs=jobs, log=log, progress=progress)
     w = assemble_wheel(profile, build_dir, sysroot, out_dir)
     log(f"wheel: {w.path} ({len(w.files)} files, {w.path.stat().st_size / 1e6:.1f} MB)")
     return w, sysroot
@@ -548,7 +549,7 @@ def verify_wheel(wheel: Path, profile: DeviceProfile, sysroot: Sysroot, model: P
 
 
 def deploy_wheel(profile: DeviceProfile, model: Path | None = None, out: Path | None = None,
-                 emulate: bool = False, host: str | None = None, log=print) -> dict:
+                 emulate: bool = False, host: str | None = None, log=print, progress=None) -> dict:
     """`edgekd deploy --device D --wheel [--emulate] [model]`: builds the device wheel into ``out``
     (default deploy/wheel-D); with ``emulate`` checks it under qemu, running ``model`` if given."""
     if host:
@@ -557,7 +558,7 @@ def deploy_wheel(profile: DeviceProfile, model: Path | None = None, out: Path | 
     if model is not None and not Path(model).is_file():
         raise EdgekdError(f"{model}: no such model file")
     out = Path(out) if out else Path("deploy") / f"wheel-{profile.name}"
-    w, sysroot = build_device_wheel(profile, out, log=log)
+    w, sysroot = build_device_wheel(profile, out, log=log, progress=progress)
     result: dict = {"wheel": str(w.path), "device": profile.name, "version": w.version, "tag": w.tag,
                     "expects_path": profile.isa}
     if emulate:

@@ -15,13 +15,17 @@ The first directory holding <name>.toml wins.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
 
 from ..errors import EdgekdError
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python < 3.11 (boards ship 3.8 and 3.10): the same parser, as a package
+    import tomli as tomllib  # type: ignore[no-redef]
 
 SCHEMA_VERSION = 1
 ISAS_BY_ARCH = {
@@ -125,7 +129,7 @@ def _packaged_dir() -> Path | None:
     try:  # other loaders (an editable install's redirect finder keeps _data in site-packages)
         d = resources.files("edgekd").joinpath("_data", "devices")
         p = Path(str(d))
-    except (ModuleNotFoundError, TypeError, ValueError, NotADirectoryError):
+    except (ModuleNotFoundError, AttributeError, TypeError, ValueError, NotADirectoryError):  # 3.8: no files()
         return None
     return p if p.is_dir() else None
 

@@ -6,7 +6,7 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Dict, Tuple
 
 from ...errors import EdgekdError
 
@@ -117,7 +117,7 @@ def read_sysfs(path: Path) -> str:
         return f.read().strip()
 
 
-Sample = tuple[float, dict[str, float]]  # (time in seconds, watts per rail)
+Sample = Tuple[float, Dict[str, float]]  # (time in seconds, watts per rail); typing's: 3.8 has no tuple[...]
 
 
 def integrate_window(samples: list[Sample], t0: float, t1: float) -> dict[str, float]:
