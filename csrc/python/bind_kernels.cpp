@@ -22,15 +22,6 @@ namespace {
 
 using edgekd::Isa;
 
-Isa available_isa(const std::string& what, const std::string& name) {
-  const Isa isa = edgekd::isa_from_name(name);  // invalid_argument (ValueError) on unknown names
-  if (!edgekd::isa_compiled(isa))
-    throw std::invalid_argument(what + ": path '" + name + "' is not compiled into this build");
-  if (!edgekd::isa_supported(isa))
-    throw std::invalid_argument(what + ": path '" + name + "' cannot run on this CPU");
-  return isa;
-}
-
 // A C-contiguous array of exactly dtype T and the given rank; shape entries < 0 are free.
 template <typename T>
 py::array_t<T, py::array::c_style> as_dense(const py::array& a, const char* name, std::vector<py::ssize_t> shape) {
@@ -59,7 +50,7 @@ class PackedGemmPy {
   PackedGemmPy(const std::string& isa, const py::array& weights, const std::optional<py::array>& bias,
                int input_zero_point, const py::array& multiplier, const py::array& shift, int output_zero_point,
                int act_min, int act_max, int threads)
-      : kernel_(edgekd::kernel_table(available_isa("gemm", isa)).gemm) {
+      : kernel_(edgekd_py::available_table("gemm", isa).gemm) {
     if (threads < 1) throw std::invalid_argument("gemm: threads must be >= 1");
     if (weights.ndim() != 2) throw std::invalid_argument("gemm: weights must be [N, K]");
     const py::ssize_t n = weights.shape(0), k = weights.shape(1);
@@ -122,7 +113,7 @@ class PackedGemmPy {
 };
 
 py::dict int8_peak(const std::string& isa_name, double seconds) {
-  const Isa isa = available_isa("int8_peak", isa_name);
+  const Isa isa = edgekd_py::available_table("int8_peak", isa_name).isa;
   edgekd::Int8Peak p;
   {
     py::gil_scoped_release release;
