@@ -1,5 +1,4 @@
-// GEMM / fully-connected kernels for tests and benchmarks: pack once for a named path, run on numpy arrays;
-// and the one-core int8 MAC peak that benchmarks quote GEMM speed against.
+// GEMM / fully-connected kernels for tests and benchmarks: pack once for a named path, run on numpy arrays.
 // Thin: validation and arithmetic live in csrc/kernels/{gemm,conv}; C++ errors surface as ValueError.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -13,14 +12,12 @@
 
 #include "bindings.h"
 #include "kernels/conv/conv.h"
-#include "kernels/gemm/gemm_peak.h"
 #include "runtime/thread_pool.h"
 
 namespace py = pybind11;
 
 namespace {
 
-using edgekd::Isa;
 
 // A C-contiguous array of exactly dtype T and the given rank; shape entries < 0 are free.
 template <typename T>
@@ -112,21 +109,6 @@ class PackedGemmPy {
   std::unique_ptr<edgekd::ThreadPool> pool_;
 };
 
-py::dict int8_peak(const std::string& isa_name, double seconds) {
-  const Isa isa = edgekd_py::available_table("int8_peak", isa_name).isa;
-  edgekd::Int8Peak p;
-  {
-    py::gil_scoped_release release;
-    p = edgekd::measure_int8_peak(isa, seconds);
-  }
-  py::dict d;
-  d["isa"] = edgekd::isa_name(p.isa);
-  d["instruction"] = p.instruction;
-  d["macs_per_instruction"] = p.macs_per_instruction;
-  d["macs_per_second"] = p.macs_per_second;
-  return d;
-}
-
 }  // namespace
 
 namespace edgekd_py {
@@ -162,11 +144,6 @@ void register_kernels(pybind11::module_& m) {
       py::arg("shift"), py::arg("output_zero_point") = 0, py::arg("act_min") = -128, py::arg("act_max") = 127,
       py::arg("isa") = "ref", py::arg("threads") = 1,
       "One-shot int8 GEMM (pack + run) on the named SIMD path; see PackedGemm.");
-
-  m.def("int8_peak", &int8_peak, py::arg("isa"), py::arg("seconds") = 0.2,
-        "One core's int8 MAC peak on a SIMD path, from a loop of independent multiply-accumulate\n"
-        "instructions (avx2: vpmaddwd, avx512vnni: vpdpbusd, neon: smull+sadalp, neondot: sdot).\n"
-        "Returns {isa, instruction, macs_per_instruction, macs_per_second}.");
 }
 
 }  // namespace edgekd_py

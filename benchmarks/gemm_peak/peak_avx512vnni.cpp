@@ -1,8 +1,8 @@
 // Peak loop for AVX-512 VNNI: 20 independent vpdpbusd chains (latency 5, up to 2 per cycle on server
-// cores, so 20 chains cover it). In asm so the chains stay in registers (see gemm_peak_avx2.cpp).
+// cores, so 20 chains cover it). In asm so the chains stay in registers (see peak_avx2.cpp).
 #include <cstdint>
 
-#include "kernels/gemm/gemm_peak.h"
+#include "peak.h"
 
 namespace edgekd {
 namespace peak_detail {

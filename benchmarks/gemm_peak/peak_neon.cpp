@@ -2,7 +2,7 @@
 // 8 independent chains, in asm so the chains stay in registers.
 #include <cstdint>
 
-#include "kernels/gemm/gemm_peak.h"
+#include "peak.h"
 
 namespace edgekd {
 namespace peak_detail {

@@ -3,7 +3,7 @@
 // in memory (a store-forward per instruction), which measured the store path, not the multiplier.
 #include <cstdint>
 
-#include "kernels/gemm/gemm_peak.h"
+#include "peak.h"
 
 namespace edgekd {
 namespace peak_detail {

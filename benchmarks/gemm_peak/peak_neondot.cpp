@@ -2,7 +2,7 @@
 // registers.
 #include <cstdint>
 
-#include "kernels/gemm/gemm_peak.h"
+#include "peak.h"
 
 namespace edgekd {
 namespace peak_detail {
