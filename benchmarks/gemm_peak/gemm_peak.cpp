@@ -19,32 +19,23 @@ namespace {
 
 using edgekd::Isa;
 
-struct PeakLoop {
-  Isa isa;
-  uint64_t (*loop)(uint64_t, int32_t*);
-  const char* instruction;
-  int macs_per_instruction;
-};
+using edgekd::PeakLoop;
 
 // The loops this build carries (peak_<isa>.cpp), one per SIMD path.
-const std::vector<PeakLoop>& peak_loops() {
-  using namespace edgekd::peak_detail;
-  static const std::vector<PeakLoop> loops = {
+const std::vector<const PeakLoop*> kLoops = {
 #ifdef EDGEKD_HAVE_AVX2
-      {Isa::kAvx2, &loop_avx2, "vpmaddwd ymm (16 int16 MACs, independent)", 16},
+    &edgekd::kPeakAvx2,
 #endif
 #ifdef EDGEKD_HAVE_AVX512VNNI
-      {Isa::kAvx512Vnni, &loop_avx512vnni, "vpdpbusd zmm (64 int8 MACs, independent)", 64},
+    &edgekd::kPeakAvx512Vnni,
 #endif
 #ifdef EDGEKD_HAVE_NEON
-      {Isa::kNeon, &loop_neon, "smull+sadalp (8 int8 MACs per instruction pair, independent)", 4},
+    &edgekd::kPeakNeon,
 #endif
 #ifdef EDGEKD_HAVE_NEONDOT
-      {Isa::kNeonDot, &loop_neondot, "sdot q (16 int8 MACs, independent)", 16},
+    &edgekd::kPeakNeonDot,
 #endif
-  };
-  return loops;
-}
+};
 
 // Best MAC/s over repetitions of the loop for about `seconds` on the calling thread.
 double measure(const PeakLoop& p, double seconds) {
@@ -73,7 +64,8 @@ double measure(const PeakLoop& p, double seconds) {
 }
 
 void print(const PeakLoop& p, double macs_per_second) {
-  std::printf("{\"isa\": \"%s\", \"instruction\": \"%s\", \"macs_per_instruction\": %d, \"macs_per_second\": %.6g}\n",
+  std::printf("{\"isa\": \"%s\", \"instruction\": \"%s\", \"macs_per_instruction\": %d, "
+              "\"macs_per_second\": %.6g}\n",
               edgekd::isa_name(p.isa), p.instruction, p.macs_per_instruction, macs_per_second);
 }
 
@@ -88,16 +80,16 @@ int main(int argc, char** argv) {
   const double seconds = argc == 3 ? std::atof(argv[2]) : 0.2;
   try {
     if (which == "all") {
-      for (const PeakLoop& p : peak_loops())
-        if (edgekd::isa_supported(p.isa)) print(p, measure(p, seconds));
+      for (const PeakLoop* p : kLoops)
+        if (edgekd::isa_supported(p->isa)) print(*p, measure(*p, seconds));
       return 0;
     }
     const Isa isa = edgekd::isa_from_name(which);
     if (!edgekd::isa_available(isa))
       throw std::invalid_argument("SIMD path '" + which + "' is not available on this CPU/build");
-    for (const PeakLoop& p : peak_loops())
-      if (p.isa == isa) {
-        print(p, measure(p, seconds));
+    for (const PeakLoop* p : kLoops)
+      if (p->isa == isa) {
+        print(*p, measure(*p, seconds));
         return 0;
       }
     throw std::invalid_argument("no peak loop for path '" + which + "'");

@@ -4,14 +4,21 @@
 #pragma once
 #include <cstdint>
 
+#include "edgekd/cpu.h"
+
 namespace edgekd {
-namespace peak_detail {
-// Each runs `iterations` rounds of its unrolled block of independent multiply-accumulate instructions and
-// returns the MACs done (and a value that depends on every result, so nothing is optimised away, through
-// *sink). Each is defined only where its path is compiled in (peak_<isa>.cpp, that path's flags).
-uint64_t loop_avx2(uint64_t iterations, int32_t* sink);
-uint64_t loop_avx512vnni(uint64_t iterations, int32_t* sink);
-uint64_t loop_neon(uint64_t iterations, int32_t* sink);
-uint64_t loop_neondot(uint64_t iterations, int32_t* sink);
-}  // namespace peak_detail
+
+// A path's peak loop: runs `iterations` rounds of its unrolled block of independent multiply-accumulate
+// instructions and returns the MACs done (and a value that depends on every result, so nothing is
+// optimised away, through *sink).
+struct PeakLoop {
+  Isa isa;
+  uint64_t (*loop)(uint64_t iterations, int32_t* sink);
+  const char* instruction;
+  int macs_per_instruction;
+};
+
+// One per path, each defined only where its path is compiled in (peak_<isa>.cpp, that path's flags).
+extern const PeakLoop kPeakAvx2, kPeakAvx512Vnni, kPeakNeon, kPeakNeonDot;
+
 }  // namespace edgekd

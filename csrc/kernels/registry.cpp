@@ -52,30 +52,34 @@ KernelTable ref_table() {
   return t;
 }
 
-KernelTable path_table(Isa isa, const GemmKernel* gemm, const DwConvKernel* dwconv) {
+// The SIMD twins of the one-function families a path carries (the rest stay the ref table's).
+struct OpTwins {
+  OpKernel<AddFn> add;
+  OpKernel<MulFn> mul;
+  OpKernel<MeanHwFn> mean_hw;
+};
+
+KernelTable path_table(Isa isa, const GemmKernel* gemm, const DwConvKernel* dwconv, const OpTwins& twins) {
   KernelTable t = ref_table();
   t.isa = isa;
   t.gemm = gemm;
   t.dwconv = dwconv;
+  t.add = twins.add;
+  t.mul = twins.mul;
+  t.mean_hw = twins.mean_hw;
   return t;
 }
 
+// The AVX-512 path runs the AVX2 twins (it has none of its own); neondot runs the NEON ones.
 #ifdef EDGEKD_HAVE_AVX2
-// The AVX2 twins of the ops; the AVX-512 path runs them too (it has none of its own).
-void x86_ops(KernelTable* t) {
-  const Isa a = Isa::kAvx2;
-  t->add = {"add_s8_avx2", a, &ops::detail::add_s8_avx2};
-  t->mul = {"mul_s8_avx2", a, &ops::detail::mul_s8_avx2};
-  t->mean_hw = {"mean_hw_s8_avx2", a, &ops::detail::mean_hw_s8_avx2};
-}
+const OpTwins kX86Twins{{"add_s8_avx2", Isa::kAvx2, &ops::detail::add_s8_avx2},
+                        {"mul_s8_avx2", Isa::kAvx2, &ops::detail::mul_s8_avx2},
+                        {"mean_hw_s8_avx2", Isa::kAvx2, &ops::detail::mean_hw_s8_avx2}};
 #endif
 #ifdef EDGEKD_HAVE_NEON
-void arm_ops(KernelTable* t) {
-  const Isa n = Isa::kNeon;
-  t->add = {"add_s8_neon", n, &ops::detail::add_s8_neon};
-  t->mul = {"mul_s8_neon", n, &ops::detail::mul_s8_neon};
-  t->mean_hw = {"mean_hw_s8_neon", n, &ops::detail::mean_hw_s8_neon};
-}
+const OpTwins kArmTwins{{"add_s8_neon", Isa::kNeon, &ops::detail::add_s8_neon},
+                        {"mul_s8_neon", Isa::kNeon, &ops::detail::mul_s8_neon},
+                        {"mean_hw_s8_neon", Isa::kNeon, &ops::detail::mean_hw_s8_neon}};
 #endif
 
 }  // namespace
@@ -83,32 +87,17 @@ void arm_ops(KernelTable* t) {
 const KernelTable& kernel_table(Isa isa) {
   static const KernelTable kRef = ref_table();
 #ifdef EDGEKD_HAVE_AVX2
-  static const KernelTable kAvx2 = [] {
-    KernelTable t = path_table(Isa::kAvx2, &kGemmAvx2, &kDwConvAvx2);
-    x86_ops(&t);
-    return t;
-  }();
+  static const KernelTable kAvx2 = path_table(Isa::kAvx2, &kGemmAvx2, &kDwConvAvx2, kX86Twins);
 #endif
 #ifdef EDGEKD_HAVE_AVX512VNNI
-  static const KernelTable kAvx512Vnni = [] {
-    KernelTable t = path_table(Isa::kAvx512Vnni, &kGemmAvx512Vnni, &kDwConvAvx512Vnni);
-    x86_ops(&t);
-    return t;
-  }();
+  static const KernelTable kAvx512Vnni =
+      path_table(Isa::kAvx512Vnni, &kGemmAvx512Vnni, &kDwConvAvx512Vnni, kX86Twins);
 #endif
 #ifdef EDGEKD_HAVE_NEON
-  static const KernelTable kNeon = [] {
-    KernelTable t = path_table(Isa::kNeon, &kGemmNeon, &kDwConvNeon);
-    arm_ops(&t);
-    return t;
-  }();
+  static const KernelTable kNeon = path_table(Isa::kNeon, &kGemmNeon, &kDwConvNeon, kArmTwins);
 #endif
 #ifdef EDGEKD_HAVE_NEONDOT
-  static const KernelTable kNeonDot = [] {
-    KernelTable t = path_table(Isa::kNeonDot, &kGemmNeonDot, &kDwConvNeonDot);
-    arm_ops(&t);
-    return t;
-  }();
+  static const KernelTable kNeonDot = path_table(Isa::kNeonDot, &kGemmNeonDot, &kDwConvNeonDot, kArmTwins);
 #endif
   switch (isa) {
     case Isa::kRef: return kRef;
