@@ -5,8 +5,8 @@
 Shapes (M, N, K) are MobileNetV2-style pointwise and im2col'd convolutions, its classifier, one 3x3 conv
 over 128 channels, and a 256x1024x1024 square-ish GEMM. Each result records in `extra_info`:
 `gmacs_median` (1e9 multiply-accumulates per second at the median time), `peak_gmacs` (this core's int8
-peak for the path, measured in the same run: AVX2 -> independent vpmaddwd, AVX-512 VNNI -> independent
-vpdpbusd), `fraction_of_peak`, and the kernel name. The terminal summary prints the table, including the
+peak for the path, measured in the same run by the gemm_peak program (int8_peak.py builds it): AVX2 ->
+independent vpmaddwd, AVX-512 VNNI -> independent vpdpbusd), `fraction_of_peak`, and the kernel name. The terminal summary prints the table, including the
 speed-up over the ref path. Targets: every SIMD path >= 3x ref on every shape; avx512vnni >= 60% of peak
 on 256x1024x1024.
 """

@@ -15,11 +15,10 @@ PEAK_SAMPLES: dict[str, list[float]] = {}
 
 def sample_peak(isa: str, seconds: float = 0.05) -> float | None:
     """One peak sample (MAC/s) for a SIMD path, or None for ref / unavailable paths."""
-    from edgekd import _core
+    from int8_peak import measure
 
-    try:
-        p = _core.int8_peak(isa, seconds)
-    except ValueError:
+    p = measure(isa, seconds)
+    if p is None:
         return None
     PEAK_SAMPLES.setdefault(isa, []).append(p["macs_per_second"])
     PEAK_INSTRUCTIONS[isa] = p["instruction"]

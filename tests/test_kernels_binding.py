@@ -1,5 +1,5 @@
 """The GEMM / fully-connected binding: every available SIMD path equals the reference path bit for bit,
-numpy in and out, errors as ValueError naming the argument, and the int8 peak measurement."""
+numpy in and out, errors as ValueError naming the argument."""
 from __future__ import annotations
 
 import numpy as np
@@ -108,15 +108,3 @@ def test_unavailable_path_is_a_clear_error():
         pytest.skip("every path runs here")
     with pytest.raises(ValueError, match=missing[0]):
         _core.gemm(**_problem(np.random.default_rng(0), 2, 2, 2), isa=missing[0])
-
-
-def test_int8_peak():
-    simd = _simd_paths()
-    if not simd:
-        pytest.skip("no SIMD path on this CPU")
-    for isa in simd:
-        peak = _core.int8_peak(isa, 0.02)
-        assert peak["isa"] == isa
-        assert peak["macs_per_second"] > 1e8 and peak["macs_per_instruction"] > 0
-    with pytest.raises(ValueError, match="ref"):
-        _core.int8_peak("ref", 0.01)

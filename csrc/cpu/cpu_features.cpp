@@ -164,9 +164,4 @@ Isa select_isa_from_env() {
   return Isa::kRef;
 }
 
-Isa selected_isa() {
-  static const Isa isa = select_isa_from_env();
-  return isa;
-}
-
 }  // namespace edgekd

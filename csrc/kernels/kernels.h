@@ -1,6 +1,10 @@
-// The kernel tables: one table of kernels per SIMD path, for every op family that has SIMD twins.
+// The kernel tables: one table per SIMD path, holding the kernel of every op family the runtime runs.
 // Layouts are NHWC; int8 activations per tensor; int8 weights symmetric per output channel.
-// Ops without SIMD twins (pooling, eltwise, softmax, ...) are plain functions in csrc/kernels/<op>/<op>.h.
+// GEMM and depthwise pack their weights per path (GemmKernel, DwConvKernel below; drivers in
+// kernels/conv/conv.h and kernels/dwconv/dwconv.h); the other families are one function each whose
+// parameters prepare_<op> computes (kernels/ops/ops.h), and a path without its own twin of one holds the
+// ref path's entry. Kernel names say op, types and path: "add_s8_avx2", "mean_hw_s8_ref" ("_ref" is the
+// portable C++ every path can run; the scalar definitions the tests compare against are ops::*_ref).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -8,6 +12,7 @@
 
 #include "edgekd/cpu.h"
 #include "edgekd/quant.h"
+#include "kernels/ops/ops.h"
 
 namespace edgekd {
 
@@ -121,14 +126,55 @@ struct DwConvKernel {
 };
 
 // ---------------------------------------------------------------------------------------------------
-struct KernelTable {
-  Isa isa;
-  const GemmKernel* gemm;
-  const DwConvKernel* dwconv;
+// Families without packing: one function, its name and the path whose code it is.
+template <class Fn>
+struct OpKernel {
+  const char* name = "";
+  Isa isa = Isa::kRef;
+  Fn* fn = nullptr;
 };
 
-// The table for a path. Families a path does not implement fall back to the reference.
-// Throws std::invalid_argument if the path is not compiled into this build.
+using AddFn = void(const ops::AddParams&, const ops::Shape4&, const int8_t*, const ops::Shape4&, const int8_t*,
+                   int8_t*);
+using MulFn = void(const ops::MulParams&, const ops::Shape4&, const int8_t*, const ops::Shape4&, const int8_t*,
+                   int8_t*);
+// MEAN over height and width (p.reduces_hw()): outputs of channels [c_begin, c_end); see ops::mean_hw_s8_ref.
+using MeanHwFn = void(const ops::MeanParams&, const int8_t*, int8_t*, int c_begin, int c_end);
+using MeanFn = void(const ops::MeanParams&, const int8_t*, int8_t*);
+using PoolFn = void(const ops::PoolParams&, const int8_t*, int8_t*);
+using LutFn = void(const ops::LutParams&, const int8_t*, int8_t*, size_t);
+using SoftmaxFn = void(const ops::SoftmaxParams&, const int8_t*, int8_t*, int64_t outer, int depth);
+using QuantizeFn = void(const ops::QuantizeParams&, const float*, int8_t*, size_t);
+using DequantizeFn = void(const ops::DequantizeParams&, const int8_t*, float*, size_t);
+using PadFn = void(const ops::PadParams&, const int8_t*, int8_t*);
+using ConcatFn = void(const ops::ConcatParams&, const int8_t* const*, int8_t*);
+
+struct KernelTable {
+  Isa isa = Isa::kRef;
+  const GemmKernel* gemm = nullptr;      // CONV_2D, FULLY_CONNECTED
+  const DwConvKernel* dwconv = nullptr;  // DEPTHWISE_CONV_2D
+  OpKernel<AddFn> add;
+  OpKernel<MulFn> mul;
+  OpKernel<MeanHwFn> mean_hw;            // MEAN over H and W (global average pooling)
+  OpKernel<MeanFn> mean;                 // MEAN over any other axes
+  OpKernel<PoolFn> max_pool, avg_pool;
+  OpKernel<LutFn> lut;                   // RELU*, LOGISTIC, TANH, HARD_SWISH, QUANTIZE s8->s8
+  OpKernel<SoftmaxFn> softmax;
+  OpKernel<QuantizeFn> quantize;         // f32 -> s8
+  OpKernel<DequantizeFn> dequantize;     // s8 -> f32
+  OpKernel<PadFn> pad;
+  OpKernel<ConcatFn> concat;
+};
+
+// The table for a path. Throws std::invalid_argument if the path is not compiled into this build.
 const KernelTable& kernel_table(Isa isa);
+
+// Every family of a table with the kernel and path it runs, in table order (for cpu_info and tools).
+struct KernelFamily {
+  const char* family;
+  const char* kernel;
+  Isa isa;
+};
+std::vector<KernelFamily> kernel_families(const KernelTable& table);
 
 }  // namespace edgekd

@@ -1,9 +1,11 @@
 // One table of kernels per SIMD path. Each path's kernels are defined in their own translation units
-// (csrc/kernels/<family>/<family>_<isa>.cpp) and referenced here only when compiled in.
+// (csrc/kernels/<family>/<family>_<isa>.cpp, compiled with that path's flags) and referenced here only when
+// compiled in; a family without a twin on a path keeps the ref table's entry.
 #include <stdexcept>
 #include <string>
 
 #include "kernels/kernels.h"
+#include "kernels/ops/ops_internal.h"
 
 namespace edgekd {
 
@@ -26,19 +28,76 @@ extern const GemmKernel kGemmNeonDot;
 extern const DwConvKernel kDwConvNeonDot;
 #endif
 
-const KernelTable& kernel_table(Isa isa) {
-  static const KernelTable kRef{Isa::kRef, &kGemmRef, &kDwConvRef};
+namespace {
+
+// The portable kernels: the ref path's table, and every other path's entry where it has no twin.
+KernelTable ref_table() {
+  const Isa r = Isa::kRef;
+  KernelTable t;
+  t.isa = r;
+  t.gemm = &kGemmRef;
+  t.dwconv = &kDwConvRef;
+  t.add = {"add_s8_ref", r, &ops::add_s8_ref};
+  t.mul = {"mul_s8_ref", r, &ops::mul_s8_ref};
+  t.mean_hw = {"mean_hw_s8_ref", r, &ops::mean_hw_s8_ref};
+  t.mean = {"mean_s8_ref", r, &ops::mean_s8};
+  t.max_pool = {"max_pool_s8_ref", r, &ops::max_pool_s8};
+  t.avg_pool = {"avg_pool_s8_ref", r, &ops::avg_pool_s8};
+  t.lut = {"lut_s8_ref", r, &ops::lut_s8};
+  t.softmax = {"softmax_s8_ref", r, &ops::softmax_s8};
+  t.quantize = {"quantize_f32_s8_ref", r, &ops::quantize_f32_s8};
+  t.dequantize = {"dequantize_s8_f32_ref", r, &ops::dequantize_s8_f32};
+  t.pad = {"pad_s8_ref", r, &ops::pad_s8};
+  t.concat = {"concat_s8_ref", r, &ops::concat_s8};
+  return t;
+}
+
+// The SIMD twins of the one-function families a path carries (the rest stay the ref table's).
+struct OpTwins {
+  OpKernel<AddFn> add;
+  OpKernel<MulFn> mul;
+  OpKernel<MeanHwFn> mean_hw;
+};
+
+KernelTable path_table(Isa isa, const GemmKernel* gemm, const DwConvKernel* dwconv, const OpTwins& twins) {
+  KernelTable t = ref_table();
+  t.isa = isa;
+  t.gemm = gemm;
+  t.dwconv = dwconv;
+  t.add = twins.add;
+  t.mul = twins.mul;
+  t.mean_hw = twins.mean_hw;
+  return t;
+}
+
+// The AVX-512 path runs the AVX2 twins (it has none of its own); neondot runs the NEON ones.
 #ifdef EDGEKD_HAVE_AVX2
-  static const KernelTable kAvx2{Isa::kAvx2, &kGemmAvx2, &kDwConvAvx2};
-#endif
-#ifdef EDGEKD_HAVE_AVX512VNNI
-  static const KernelTable kAvx512Vnni{Isa::kAvx512Vnni, &kGemmAvx512Vnni, &kDwConvAvx512Vnni};
+const OpTwins kX86Twins{{"add_s8_avx2", Isa::kAvx2, &ops::detail::add_s8_avx2},
+                        {"mul_s8_avx2", Isa::kAvx2, &ops::detail::mul_s8_avx2},
+                        {"mean_hw_s8_avx2", Isa::kAvx2, &ops::detail::mean_hw_s8_avx2}};
 #endif
 #ifdef EDGEKD_HAVE_NEON
-  static const KernelTable kNeon{Isa::kNeon, &kGemmNeon, &kDwConvNeon};
+const OpTwins kArmTwins{{"add_s8_neon", Isa::kNeon, &ops::detail::add_s8_neon},
+                        {"mul_s8_neon", Isa::kNeon, &ops::detail::mul_s8_neon},
+                        {"mean_hw_s8_neon", Isa::kNeon, &ops::detail::mean_hw_s8_neon}};
+#endif
+
+}  // namespace
+
+const KernelTable& kernel_table(Isa isa) {
+  static const KernelTable kRef = ref_table();
+#ifdef EDGEKD_HAVE_AVX2
+  static const KernelTable kAvx2 = path_table(Isa::kAvx2, &kGemmAvx2, &kDwConvAvx2, kX86Twins);
+#endif
+#ifdef EDGEKD_HAVE_AVX512VNNI
+  static const KernelTable kAvx512Vnni =
+      path_table(Isa::kAvx512Vnni, &kGemmAvx512Vnni, &kDwConvAvx512Vnni, kX86Twins);
+#endif
+#ifdef EDGEKD_HAVE_NEON
+  static const KernelTable kNeon = path_table(Isa::kNeon, &kGemmNeon, &kDwConvNeon, kArmTwins);
 #endif
 #ifdef EDGEKD_HAVE_NEONDOT
-  static const KernelTable kNeonDot{Isa::kNeonDot, &kGemmNeonDot, &kDwConvNeonDot};
+  static const KernelTable kNeonDot = path_table(Isa::kNeonDot, &kGemmNeonDot, &kDwConvNeonDot, kArmTwins);
 #endif
   switch (isa) {
     case Isa::kRef: return kRef;
@@ -58,6 +117,23 @@ const KernelTable& kernel_table(Isa isa) {
       throw std::invalid_argument(std::string("SIMD path '") + isa_name(isa) +
                                   "' is not compiled into this build of edgekd");
   }
+}
+
+std::vector<KernelFamily> kernel_families(const KernelTable& t) {
+  return {{"gemm", t.gemm->name, t.gemm->isa},
+          {"depthwise_conv2d", t.dwconv->name, t.dwconv->isa},
+          {"add", t.add.name, t.add.isa},
+          {"mul", t.mul.name, t.mul.isa},
+          {"mean_hw", t.mean_hw.name, t.mean_hw.isa},
+          {"mean", t.mean.name, t.mean.isa},
+          {"max_pool", t.max_pool.name, t.max_pool.isa},
+          {"avg_pool", t.avg_pool.name, t.avg_pool.isa},
+          {"activation_lut", t.lut.name, t.lut.isa},
+          {"softmax", t.softmax.name, t.softmax.isa},
+          {"quantize", t.quantize.name, t.quantize.isa},
+          {"dequantize", t.dequantize.name, t.dequantize.isa},
+          {"pad", t.pad.name, t.pad.isa},
+          {"concat", t.concat.name, t.concat.isa}};
 }
 
 }  // namespace edgekd

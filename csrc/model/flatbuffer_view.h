@@ -58,7 +58,7 @@ class Vector {
   const Bytes* b_ = nullptr;
   size_t pos_ = 0;
   uint32_t len_ = 0;
-  size_t elem_size_ = 0;
+  [[maybe_unused]] size_t elem_size_ = 0;
   std::string what_;
 };
 

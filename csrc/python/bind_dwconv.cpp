@@ -20,33 +20,6 @@ namespace py = pybind11;
 namespace {
 
 using edgekd::DwConvKernel;
-using edgekd::Isa;
-
-const DwConvKernel& dwconv_kernel_for(const std::string& isa_name) {
-  const Isa isa = edgekd::isa_from_name(isa_name);  // throws invalid_argument on unknown names
-  const DwConvKernel* k = nullptr;
-  switch (isa) {
-    case Isa::kRef: k = &edgekd::kDwConvRef; break;
-#ifdef EDGEKD_HAVE_AVX2
-    case Isa::kAvx2: k = &edgekd::kDwConvAvx2; break;
-#endif
-#ifdef EDGEKD_HAVE_AVX512VNNI
-    case Isa::kAvx512Vnni: k = &edgekd::kDwConvAvx512Vnni; break;
-#endif
-#ifdef EDGEKD_HAVE_NEON
-    case Isa::kNeon: k = &edgekd::kDwConvNeon; break;
-#endif
-#ifdef EDGEKD_HAVE_NEONDOT
-    case Isa::kNeonDot: k = &edgekd::kDwConvNeonDot; break;
-#endif
-    default: break;
-  }
-  if (k == nullptr)
-    throw std::invalid_argument("depthwise_conv_2d: path '" + isa_name + "' is not compiled into this build");
-  if (!edgekd::isa_supported(isa))
-    throw std::invalid_argument("depthwise_conv_2d: path '" + isa_name + "' cannot run on this CPU");
-  return *k;
-}
 
 // A packed depthwise conv bound to one path.
 class DepthwiseConv {
@@ -55,7 +28,7 @@ class DepthwiseConv {
                 std::array<int, 4> input_shape, int depth_multiplier, std::array<int, 2> stride,
                 std::array<int, 2> dilation, const std::string& padding, int input_zero_point,
                 py::array multiplier, py::array shift, int output_zero_point, int act_min, int act_max)
-      : kernel_(&dwconv_kernel_for(isa)) {
+      : kernel_(edgekd_py::available_table("depthwise_conv_2d", isa).dwconv) {
     edgekd::DwConvParams p;
     p.batch = input_shape[0];
     p.in_h = input_shape[1];

@@ -1,5 +1,4 @@
-// GEMM / fully-connected kernels for tests and benchmarks: pack once for a named path, run on numpy arrays;
-// and the one-core int8 MAC peak that benchmarks quote GEMM speed against.
+// GEMM / fully-connected kernels for tests and benchmarks: pack once for a named path, run on numpy arrays.
 // Thin: validation and arithmetic live in csrc/kernels/{gemm,conv}; C++ errors surface as ValueError.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -13,23 +12,12 @@
 
 #include "bindings.h"
 #include "kernels/conv/conv.h"
-#include "kernels/gemm/gemm_peak.h"
 #include "runtime/thread_pool.h"
 
 namespace py = pybind11;
 
 namespace {
 
-using edgekd::Isa;
-
-Isa available_isa(const std::string& what, const std::string& name) {
-  const Isa isa = edgekd::isa_from_name(name);  // invalid_argument (ValueError) on unknown names
-  if (!edgekd::isa_compiled(isa))
-    throw std::invalid_argument(what + ": path '" + name + "' is not compiled into this build");
-  if (!edgekd::isa_supported(isa))
-    throw std::invalid_argument(what + ": path '" + name + "' cannot run on this CPU");
-  return isa;
-}
 
 // A C-contiguous array of exactly dtype T and the given rank; shape entries < 0 are free.
 template <typename T>
@@ -59,7 +47,7 @@ class PackedGemmPy {
   PackedGemmPy(const std::string& isa, const py::array& weights, const std::optional<py::array>& bias,
                int input_zero_point, const py::array& multiplier, const py::array& shift, int output_zero_point,
                int act_min, int act_max, int threads)
-      : kernel_(edgekd::kernel_table(available_isa("gemm", isa)).gemm) {
+      : kernel_(edgekd_py::available_table("gemm", isa).gemm) {
     if (threads < 1) throw std::invalid_argument("gemm: threads must be >= 1");
     if (weights.ndim() != 2) throw std::invalid_argument("gemm: weights must be [N, K]");
     const py::ssize_t n = weights.shape(0), k = weights.shape(1);
@@ -121,21 +109,6 @@ class PackedGemmPy {
   std::unique_ptr<edgekd::ThreadPool> pool_;
 };
 
-py::dict int8_peak(const std::string& isa_name, double seconds) {
-  const Isa isa = available_isa("int8_peak", isa_name);
-  edgekd::Int8Peak p;
-  {
-    py::gil_scoped_release release;
-    p = edgekd::measure_int8_peak(isa, seconds);
-  }
-  py::dict d;
-  d["isa"] = edgekd::isa_name(p.isa);
-  d["instruction"] = p.instruction;
-  d["macs_per_instruction"] = p.macs_per_instruction;
-  d["macs_per_second"] = p.macs_per_second;
-  return d;
-}
-
 }  // namespace
 
 namespace edgekd_py {
@@ -171,11 +144,6 @@ void register_kernels(pybind11::module_& m) {
       py::arg("shift"), py::arg("output_zero_point") = 0, py::arg("act_min") = -128, py::arg("act_max") = 127,
       py::arg("isa") = "ref", py::arg("threads") = 1,
       "One-shot int8 GEMM (pack + run) on the named SIMD path; see PackedGemm.");
-
-  m.def("int8_peak", &int8_peak, py::arg("isa"), py::arg("seconds") = 0.2,
-        "One core's int8 MAC peak on a SIMD path, from a loop of independent multiply-accumulate\n"
-        "instructions (avx2: vpmaddwd, avx512vnni: vpdpbusd, neon: smull+sadalp, neondot: sdot).\n"
-        "Returns {isa, instruction, macs_per_instruction, macs_per_second}.");
 }
 
 }  // namespace edgekd_py

@@ -10,12 +10,17 @@
 #include <vector>
 
 #include "bindings.h"
+#include "edgekd/cpu.h"
+#include "kernels/kernels.h"
 #include "kernels/ops/ops.h"
 
 namespace py = pybind11;
 using namespace edgekd::ops;
 
 namespace {
+
+// The kernels of the path a model loaded now would run on (EDGEKD_ISA or the best available).
+const edgekd::KernelTable& current_table() { return edgekd::kernel_table(edgekd::select_isa_from_env()); }
 
 template <class T>
 using Arr = py::array_t<T, py::array::c_style>;
@@ -78,7 +83,7 @@ py::array unary_lut(const char* op, const py::array& x_in, const LutParams& p) {
   int8_t* po = out.mutable_data();
   {
     py::gil_scoped_release nogil;
-    lut_s8(p, px, po, n);
+    current_table().lut.fn(p, px, po, n);
   }
   return out;
 }
@@ -94,10 +99,10 @@ py::array pool(bool is_max, const py::array& x_in, int fh, int fw, int sh, int s
   auto out = new_s8({o.n, o.h, o.w, o.c});
   const int8_t* px = x.data();
   int8_t* po = out.mutable_data();
+  const edgekd::KernelTable& t = current_table();
   {
     py::gil_scoped_release nogil;
-    if (is_max) max_pool_s8(p, px, po);
-    else avg_pool_s8(p, px, po);
+    (is_max ? t.max_pool : t.avg_pool).fn(p, px, po);
   }
   return out;
 }
@@ -111,14 +116,16 @@ void register_ops(py::module_& m) {
 
   ops.def("add", [](const py::array& a, const py::array& b, float s1, int z1, float s2, int z2, float so, int zo,
                     int act) {
-    return binary("ADD", a, b, prepare_add(s1, z1, s2, z2, so, zo, static_cast<Activation>(act)), add_s8);
+    return binary("ADD", a, b, prepare_add(s1, z1, s2, z2, so, zo, static_cast<Activation>(act)),
+                  current_table().add.fn);
   }, py::arg("a"), py::arg("b"), py::arg("a_scale"), py::arg("a_zero_point"), py::arg("b_scale"),
      py::arg("b_zero_point"), py::arg("out_scale"), py::arg("out_zero_point"), py::arg("activation") = 0,
      "int8 ADD with numpy broadcasting (rank <= 4); activation is TFLite's ActivationFunctionType.");
 
   ops.def("mul", [](const py::array& a, const py::array& b, float s1, int z1, float s2, int z2, float so, int zo,
                     int act) {
-    return binary("MUL", a, b, prepare_mul(s1, z1, s2, z2, so, zo, static_cast<Activation>(act)), mul_s8);
+    return binary("MUL", a, b, prepare_mul(s1, z1, s2, z2, so, zo, static_cast<Activation>(act)),
+                  current_table().mul.fn);
   }, py::arg("a"), py::arg("b"), py::arg("a_scale"), py::arg("a_zero_point"), py::arg("b_scale"),
      py::arg("b_zero_point"), py::arg("out_scale"), py::arg("out_zero_point"), py::arg("activation") = 0);
 
@@ -158,9 +165,11 @@ void register_ops(py::module_& m) {
     auto out = new_s8(od);
     const int8_t* px = x.data();
     int8_t* po = out.mutable_data();
+    const edgekd::KernelTable& t = current_table();
     {
       py::gil_scoped_release nogil;
-      mean_s8(p, px, po);
+      if (p.reduces_hw()) t.mean_hw.fn(p, px, po, 0, p.in.c);
+      else t.mean.fn(p, px, po);
     }
     return out;
   }, py::arg("x"), py::arg("axes"), py::arg("keep_dims"), py::arg("in_scale"), py::arg("in_zero_point"),

@@ -9,6 +9,15 @@
 
 namespace py = pybind11;
 
+const edgekd::KernelTable& edgekd_py::available_table(const std::string& what, const std::string& name) {
+  const edgekd::Isa isa = edgekd::isa_from_name(name);  // invalid_argument on unknown names
+  if (!edgekd::isa_compiled(isa))
+    throw std::invalid_argument(what + ": path '" + name + "' is not compiled into this build");
+  if (!edgekd::isa_supported(isa))
+    throw std::invalid_argument(what + ": path '" + name + "' cannot run on this CPU");
+  return edgekd::kernel_table(isa);
+}
+
 namespace {
 
 py::dict cpu_info_dict() {
@@ -36,20 +45,14 @@ py::dict cpu_info_dict() {
   out["supported_paths"] = supported;
   const Isa chosen = select_isa_from_env();
   out["path"] = isa_name(chosen);
-  // The path each kernel family runs on. Families without SIMD twins are portable C++ on every path.
-  const KernelTable& table = kernel_table(chosen);
+  // The kernel each family runs on the chosen path, from its table ("_ref": portable C++).
   py::dict kernels;
-  auto family = [&](const char* name, const char* path, const char* kernel) {
+  for (const KernelFamily& k : kernel_families(kernel_table(chosen))) {
     py::dict d;
-    d["path"] = path;
-    d["kernel"] = kernel;
-    kernels[name] = d;
-  };
-  family("gemm", isa_name(table.gemm->isa), table.gemm->name);
-  family("conv2d", isa_name(table.gemm->isa), table.gemm->name);
-  family("fully_connected", isa_name(table.gemm->isa), table.gemm->name);
-  family("depthwise_conv2d", isa_name(table.dwconv->isa), table.dwconv->name);
-  family("pool/eltwise/activation/softmax", "ref", "portable C++ (compiler-vectorized)");
+    d["path"] = isa_name(k.isa);
+    d["kernel"] = k.kernel;
+    kernels[k.family] = d;
+  }
   out["kernels"] = kernels;
   return out;
 }

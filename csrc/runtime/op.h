@@ -75,6 +75,8 @@ class BuildContext {
       : model_(model), tensors_(tensors), isa_(isa) {}
   const ModelDef& model() const { return model_; }
   Isa isa() const { return isa_; }
+  // The kernels of the model's path: ops take theirs from here at load.
+  const KernelTable& kernels() const { return kernel_table(isa_); }
   const OperatorDef& op() const { return *op_; }
   void set_op(const OperatorDef* op) { op_ = op; }
 

@@ -9,12 +9,13 @@ class LutOp : public Op {
  public:
   ops::LutParams p;
   size_t n = 0;
-  std::string kernel_name;
+  OpKernel<LutFn> k;        // from the model's kernel table
+  std::string kernel_name;  // the op's table ("relu6_") and the kernel
   void run(const RunContext& ctx) const override {
     const int8_t* x = ctx.as<const int8_t>(inputs[0]);
     int8_t* y = ctx.as<int8_t>(outputs[0]);
     parallel_elements(ctx, static_cast<int64_t>(n), p.block > 0 ? p.block : 64, [&](int64_t b, int64_t e) {
-      ops::lut_s8(p, x + b, y + b, static_cast<size_t>(e - b));
+      k.fn(p, x + b, y + b, static_cast<size_t>(e - b));
     });
   }
   std::string family() const override { return "activation"; }
@@ -26,11 +27,12 @@ class SoftmaxOp : public Op {
   ops::SoftmaxParams p;
   int64_t outer = 1;
   int depth = 1;
+  OpKernel<SoftmaxFn> k;  // from the model's kernel table
   void run(const RunContext& ctx) const override {
-    ops::softmax_s8(p, ctx.as<const int8_t>(inputs[0]), ctx.as<int8_t>(outputs[0]), outer, depth);
+    k.fn(p, ctx.as<const int8_t>(inputs[0]), ctx.as<int8_t>(outputs[0]), outer, depth);
   }
   std::string family() const override { return "softmax"; }
-  std::string kernel() const override { return "softmax_s8"; }
+  std::string kernel() const override { return k.name; }
 };
 
 }  // namespace
@@ -44,35 +46,38 @@ std::unique_ptr<Op> build_lut_activation(BuildContext& ctx) {
   ctx.expect_shape(out, x.shape, "output");
   auto op = std::make_unique<LutOp>();
   op->n = static_cast<size_t>(x.elements);
+  op->k = ctx.kernels().lut;
+  const char* table = "";
   try {
     switch (ctx.op().builtin_code) {
       case tfl::kRelu:
         op->p = ops::prepare_relu(ops::ReluKind::kRelu, x.scale, x.zero_point, o.scale, o.zero_point);
-        op->kernel_name = "relu_lut_s8"; break;
+        table = "relu_"; break;
       case tfl::kRelu6:
         op->p = ops::prepare_relu(ops::ReluKind::kRelu6, x.scale, x.zero_point, o.scale, o.zero_point);
-        op->kernel_name = "relu6_lut_s8"; break;
+        table = "relu6_"; break;
       case tfl::kReluN1To1:
         op->p = ops::prepare_relu(ops::ReluKind::kReluN1To1, x.scale, x.zero_point, o.scale, o.zero_point);
-        op->kernel_name = "relu_n1_to_1_lut_s8"; break;
+        table = "relu_n1_to_1_"; break;
       case tfl::kLogistic:
         op->p = ops::prepare_logistic(x.scale, x.zero_point, o.scale, o.zero_point);
-        op->kernel_name = "logistic_lut_s8"; break;
+        table = "logistic_"; break;
       case tfl::kHardSwish:
         op->p = ops::prepare_hard_swish(x.scale, x.zero_point, o.scale, o.zero_point);
-        op->kernel_name = "hard_swish_lut_s8"; break;
+        table = "hard_swish_"; break;
       case 28:  // TANH
         op->p = ops::prepare_tanh(x.scale, x.zero_point, o.scale, o.zero_point);
-        op->kernel_name = "tanh_lut_s8"; break;
+        table = "tanh_"; break;
       case tfl::kQuantize:
         op->p = ops::prepare_requantize(x.scale, x.zero_point, o.scale, o.zero_point);
-        op->kernel_name = "requantize_lut_s8"; break;
+        table = "requantize_"; break;
       default:
         ctx.fail("is not an elementwise activation");
     }
   } catch (const std::invalid_argument& e) {
     ctx.fail(e.what());
   }
+  op->kernel_name = std::string(table) + op->k.name;
   op->inputs = {in};
   op->outputs = {out};
   return op;
@@ -89,6 +94,7 @@ std::unique_ptr<Op> build_softmax(BuildContext& ctx) {
   auto op = std::make_unique<SoftmaxOp>();
   op->depth = x.shape.back();
   op->outer = x.elements / op->depth;
+  op->k = ctx.kernels().softmax;
   try {
     op->p = ops::prepare_softmax(ctx.op().options.beta, x.scale, x.zero_point, o.scale, o.zero_point);
   } catch (const std::invalid_argument& e) {

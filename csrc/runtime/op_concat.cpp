@@ -9,12 +9,13 @@ class ConcatOp : public Op {
  public:
   ops::ConcatParams p;
   mutable std::vector<const int8_t*> in_ptrs;  // sized at load; filled per run (no allocation)
+  OpKernel<ConcatFn> k;                        // from the model's kernel table
   void run(const RunContext& ctx) const override {
     for (size_t i = 0; i < inputs.size(); ++i) in_ptrs[i] = ctx.as<const int8_t>(inputs[i]);
-    ops::concat_s8(p, in_ptrs.data(), ctx.as<int8_t>(outputs[0]));
+    k.fn(p, in_ptrs.data(), ctx.as<int8_t>(outputs[0]));
   }
   std::string family() const override { return "concat"; }
-  std::string kernel() const override { return "concat_s8"; }
+  std::string kernel() const override { return k.name; }
 };
 
 }  // namespace
@@ -51,6 +52,7 @@ std::unique_ptr<Op> build_concat(BuildContext& ctx) {
   }
   ctx.expect_shape(out, expect, "output");
   auto op = std::make_unique<ConcatOp>();
+  op->k = ctx.kernels().concat;
   try {
     op->p = ops::prepare_concat(static_cast<int>(n), dims.data(), static_cast<int>(rank), axis, scales.data(),
                                 zps.data(), o.scale, o.zero_point, ctx.activation(ctx.op().options.activation));

@@ -14,13 +14,12 @@ constexpr int64_t kMinParallelBinaryElements = 2048;
 // ops::detail::neon_runs): equal shapes split into chunks of whole 16-element blocks (the tail stays last);
 // a per-channel operand [1,1,1,C] (C > 1, e.g. squeeze-excite) against [1,H,W,C] splits into rows, as its
 // runs are C long. Other broadcasts run on one thread.
-template <class Params, void (*Kernel)(const Params&, const ops::Shape4&, const int8_t*, const ops::Shape4&,
-                                       const int8_t*, int8_t*)>
+template <class Params, class Fn>
 class BinaryOp : public Op {
  public:
   Params p;
   ops::Shape4 s1, s2;
-  const char* kernel_name = "";
+  OpKernel<Fn> k;  // from the model's kernel table
   void run(const RunContext& ctx) const override {
     const int8_t* a = ctx.as<const int8_t>(inputs[0]);
     const int8_t* b = ctx.as<const int8_t>(inputs[1]);
@@ -28,7 +27,7 @@ class BinaryOp : public Op {
     if (s1 == s2) {
       parallel_elements(ctx, s1.size(), 16, [&](int64_t lo, int64_t hi) {
         const ops::Shape4 flat{1, 1, 1, static_cast<int>(hi - lo)};
-        Kernel(p, flat, a + lo, flat, b + lo, out + lo);
+        k.fn(p, flat, a + lo, flat, b + lo, out + lo);
       }, kMinParallelBinaryElements);
       return;
     }
@@ -38,12 +37,12 @@ class BinaryOp : public Op {
       const int64_t row = int64_t(full.w) * full.c;
       parallel_elements(ctx, full.h, 1, [&](int64_t lo, int64_t hi) {
         const ops::Shape4 part{1, static_cast<int>(hi - lo), full.w, full.c};
-        if (gate2) Kernel(p, part, a + lo * row, s2, b, out + lo * row);
-        else Kernel(p, s1, a, part, b + lo * row, out + lo * row);
+        if (gate2) k.fn(p, part, a + lo * row, s2, b, out + lo * row);
+        else k.fn(p, s1, a, part, b + lo * row, out + lo * row);
       }, /*min_n=*/2);
       return;
     }
-    Kernel(p, s1, a, s2, b, out);
+    k.fn(p, s1, a, s2, b, out);
   }
   // Same-shape batch-1 operands run by rows. A band must start on a whole 16-element block (the blocks that
   // parallel_elements keeps whole), so the kernel sees LiteRT's blocks and tail.
@@ -53,11 +52,11 @@ class BinaryOp : public Op {
   void run_band(const RunContext& ctx, int r0, int r1) const override {
     const int64_t row = int64_t(s1.w) * s1.c, lo = r0 * row;
     const ops::Shape4 flat{1, 1, 1, static_cast<int>((r1 - r0) * row)};
-    Kernel(p, flat, ctx.as<const int8_t>(inputs[0]) + lo, flat, ctx.as<const int8_t>(inputs[1]) + lo,
+    k.fn(p, flat, ctx.as<const int8_t>(inputs[0]) + lo, flat, ctx.as<const int8_t>(inputs[1]) + lo,
            ctx.as<int8_t>(outputs[0]) + lo);
   }
   std::string family() const override { return "eltwise"; }
-  std::string kernel() const override { return kernel_name; }
+  std::string kernel() const override { return k.name; }
 
  private:
   // g is [1,1,1,C] with C > 1 and x is [1,H,W,C] with enough elements to be worth splitting.
@@ -67,8 +66,8 @@ class BinaryOp : public Op {
   }
 };
 
-using AddOp = BinaryOp<ops::AddParams, &ops::add_s8>;
-using MulOp = BinaryOp<ops::MulParams, &ops::mul_s8>;
+using AddOp = BinaryOp<ops::AddParams, AddFn>;
+using MulOp = BinaryOp<ops::MulParams, MulFn>;
 
 // Checks types and the broadcast output shape; returns the NHWC views of both inputs.
 void check_binary(BuildContext& ctx, ops::Shape4* s1, ops::Shape4* s2) {
@@ -95,10 +94,10 @@ void check_binary(BuildContext& ctx, ops::Shape4* s1, ops::Shape4* s2) {
 }
 
 // ADD and MUL load the same way; only the kernel and its Prepare differ.
-template <class BinOp, class Prepare>
-std::unique_ptr<Op> build_binary(BuildContext& ctx, const char* kernel_name, Prepare prepare) {
+template <class BinOp, class Kernel, class Prepare>
+std::unique_ptr<Op> build_binary(BuildContext& ctx, const Kernel& kernel, Prepare prepare) {
   auto op = std::make_unique<BinOp>();
-  op->kernel_name = kernel_name;
+  op->k = kernel;
   check_binary(ctx, &op->s1, &op->s2);
   const RtTensor &a = ctx.tensor(ctx.input(0)), &b = ctx.tensor(ctx.input(1)), &o = ctx.tensor(ctx.output(0));
   op->p = prepare(a.scale, a.zero_point, b.scale, b.zero_point, o.scale, o.zero_point,
@@ -110,8 +109,12 @@ std::unique_ptr<Op> build_binary(BuildContext& ctx, const char* kernel_name, Pre
 
 }  // namespace
 
-std::unique_ptr<Op> build_add(BuildContext& ctx) { return build_binary<AddOp>(ctx, "add_s8", &ops::prepare_add); }
+std::unique_ptr<Op> build_add(BuildContext& ctx) {
+  return build_binary<AddOp>(ctx, ctx.kernels().add, &ops::prepare_add);
+}
 
-std::unique_ptr<Op> build_mul(BuildContext& ctx) { return build_binary<MulOp>(ctx, "mul_s8", &ops::prepare_mul); }
+std::unique_ptr<Op> build_mul(BuildContext& ctx) {
+  return build_binary<MulOp>(ctx, ctx.kernels().mul, &ops::prepare_mul);
+}
 
 }  // namespace edgekd

@@ -8,21 +8,23 @@ namespace {
 class MeanOp : public Op {
  public:
   ops::MeanParams p;
+  OpKernel<MeanHwFn> hw;  // from the model's kernel table
+  OpKernel<MeanFn> general;
   void run(const RunContext& ctx) const override {
     const int8_t* in = ctx.as<const int8_t>(inputs[0]);
     int8_t* out = ctx.as<int8_t>(outputs[0]);
     if (!p.reduces_hw()) {
-      ops::mean_s8(p, in, out);
+      general.fn(p, in, out);
       return;
     }
     // Global pooling: threads take blocks of 16 channels once the input is large enough to pay for them.
     const int64_t per_channel = int64_t(p.in.n) * p.in.h * p.in.w;
     parallel_elements(ctx, p.in.c, 16, [&](int64_t b, int64_t e) {
-      ops::mean_hw_s8(p, in, out, static_cast<int>(b), static_cast<int>(e));
+      hw.fn(p, in, out, static_cast<int>(b), static_cast<int>(e));
     }, (kMinParallelElements / 2 + per_channel - 1) / per_channel);
   }
   std::string family() const override { return "reduce"; }
-  std::string kernel() const override { return p.reduces_hw() ? "mean_hw_s8" : "mean_s8"; }
+  std::string kernel() const override { return p.reduces_hw() ? hw.name : general.name; }
 };
 
 }  // namespace
@@ -44,6 +46,8 @@ std::unique_ptr<Op> build_mean(BuildContext& ctx) {
     ctx.fail(e.what());
   }
   ctx.expect_elements(out, op->p.out_shape().size(), "output");
+  op->hw = ctx.kernels().mean_hw;
+  op->general = ctx.kernels().mean;
   op->inputs = {in};
   op->outputs = {out};
   return op;

@@ -8,11 +8,12 @@ namespace {
 class PadOp : public Op {
  public:
   ops::PadParams p;
+  OpKernel<PadFn> k;  // from the model's kernel table
   void run(const RunContext& ctx) const override {
-    ops::pad_s8(p, ctx.as<const int8_t>(inputs[0]), ctx.as<int8_t>(outputs[0]));
+    k.fn(p, ctx.as<const int8_t>(inputs[0]), ctx.as<int8_t>(outputs[0]));
   }
   std::string family() const override { return "pad"; }
-  std::string kernel() const override { return "pad_s8"; }
+  std::string kernel() const override { return k.name; }
 };
 
 }  // namespace
@@ -39,6 +40,7 @@ std::unique_ptr<Op> build_pad(BuildContext& ctx) {
   }
   ctx.expect_shape(out, expect, "output");
   auto op = std::make_unique<PadOp>();
+  op->k = ctx.kernels().pad;
   try {
     op->p = ops::prepare_pad(x.shape.data(), static_cast<int>(x.shape.size()), pads.data(), o.zero_point);
   } catch (const std::invalid_argument& e) {

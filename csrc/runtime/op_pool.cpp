@@ -10,7 +10,7 @@ constexpr int64_t kMinParallelPoolOutputs = 2048;
 class PoolOp : public Op {
  public:
   ops::PoolParams p;
-  bool max_pool = true;
+  OpKernel<PoolFn> k;  // from the model's kernel table
   void run(const RunContext& ctx) const override {
     const int8_t* in = ctx.as<const int8_t>(inputs[0]);
     int8_t* out = ctx.as<int8_t>(outputs[0]);
@@ -35,11 +35,10 @@ class PoolOp : public Op {
     q.in_h = p.in_h - skip;
     in += int64_t(skip) * p.in_w * p.channels;
     out += int64_t(r0) * p.out_w * p.channels;
-    if (max_pool) ops::max_pool_s8(q, in, out);
-    else ops::avg_pool_s8(q, in, out);
+    k.fn(q, in, out);
   }
   std::string family() const override { return "pool"; }
-  std::string kernel() const override { return max_pool ? "max_pool_s8" : "avg_pool_s8"; }
+  std::string kernel() const override { return k.name; }
 };
 
 }  // namespace
@@ -57,7 +56,7 @@ std::unique_ptr<Op> build_pool(BuildContext& ctx, bool max_pool) {
   if (o.padding != tfl::kSame && o.padding != tfl::kValid) ctx.fail("unknown padding " + std::to_string(o.padding));
   const RtTensor& ot = ctx.tensor(out);
   auto op = std::make_unique<PoolOp>();
-  op->max_pool = max_pool;
+  op->k = max_pool ? ctx.kernels().max_pool : ctx.kernels().avg_pool;
   try {
     op->p = ops::prepare_pool(ops::shape4(ctx.tensor(in).shape), o.filter_h, o.filter_w, o.stride_h, o.stride_w,
                               static_cast<ops::Padding>(o.padding), ot.scale, ot.zero_point, ctx.activation(o.activation));

@@ -9,22 +9,24 @@ class QuantizeOp : public Op {
  public:
   ops::QuantizeParams p;
   size_t n = 0;
+  OpKernel<QuantizeFn> k;  // from the model's kernel table
   void run(const RunContext& ctx) const override {
-    ops::quantize_f32_s8(p, ctx.as<const float>(inputs[0]), ctx.as<int8_t>(outputs[0]), n);
+    k.fn(p, ctx.as<const float>(inputs[0]), ctx.as<int8_t>(outputs[0]), n);
   }
   std::string family() const override { return "quantize"; }
-  std::string kernel() const override { return "quantize_f32_s8"; }
+  std::string kernel() const override { return k.name; }
 };
 
 class DequantizeOp : public Op {
  public:
   ops::DequantizeParams p;
   size_t n = 0;
+  OpKernel<DequantizeFn> k;  // from the model's kernel table
   void run(const RunContext& ctx) const override {
-    ops::dequantize_s8_f32(p, ctx.as<const int8_t>(inputs[0]), ctx.as<float>(outputs[0]), n);
+    k.fn(p, ctx.as<const int8_t>(inputs[0]), ctx.as<float>(outputs[0]), n);
   }
   std::string family() const override { return "quantize"; }
-  std::string kernel() const override { return "dequantize_s8_f32"; }
+  std::string kernel() const override { return k.name; }
 };
 
 }  // namespace
@@ -44,6 +46,7 @@ std::unique_ptr<Op> build_quantize(BuildContext& ctx) {
     ctx.fail(e.what());
   }
   op->n = static_cast<size_t>(o.elements);
+  op->k = ctx.kernels().quantize;
   op->inputs = {in};
   op->outputs = {out};
   return op;
@@ -64,6 +67,7 @@ std::unique_ptr<Op> build_dequantize(BuildContext& ctx) {
     ctx.fail(e.what());
   }
   op->n = static_cast<size_t>(x.elements);
+  op->k = ctx.kernels().dequantize;
   op->inputs = {in};
   op->outputs = {out};
   return op;

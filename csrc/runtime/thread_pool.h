@@ -23,20 +23,23 @@
 #include <thread>
 #include <vector>
 
+#include "kernels/parallel.h"
+
 namespace edgekd {
 
-class ThreadPool {
+// The kernels' ParallelFor (kernels/parallel.h), implemented for the runtime.
+class ThreadPool final : public ParallelFor {
  public:
   explicit ThreadPool(int num_threads);
-  ~ThreadPool();
+  ~ThreadPool() override;
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
-  int num_threads() const { return static_cast<int>(workers_.size()) + 1; }
+  int num_threads() const override { return static_cast<int>(workers_.size()) + 1; }
   // fn(begin, end) over contiguous chunks of [0, n), at most `max_chunks` (default: one per thread).
   // Blocks until all chunks are done. Exceptions from chunks are rethrown here (the first one).
   // One caller at a time (a Model runs one inference at a time).
-  void parallel_for(int n, const std::function<void(int, int)>& fn, int max_chunks = 0);
+  void parallel_for(int n, const std::function<void(int, int)>& fn, int max_chunks = 0) override;
   // Chunk i of `chunks` over [0, n): what parallel_for hands to thread i when it splits n into `chunks`
   // (min(n, num_threads) when max_chunks does not cap it).
   static void chunk_bounds(int n, int chunks, int i, int* begin, int* end);

@@ -10,12 +10,27 @@
 #include <vector>
 
 #include "edgekd/cpu.h"
+#include "kernels/kernels.h"
 #include "kernels/ops/ops.h"
 #include "testing.h"
 
 using namespace edgekd::ops;
 
 namespace {
+// The distinct kernels of one family over the tables of every path this build and CPU run (a path that
+// shares another's kernel adds nothing), named by the table: each is checked against the reference.
+template <class Fn>
+std::vector<edgekd::OpKernel<Fn>> kernels_of(edgekd::OpKernel<Fn> edgekd::KernelTable::*family) {
+  std::vector<edgekd::OpKernel<Fn>> out;
+  for (edgekd::Isa isa : edgekd::compiled_isas()) {
+    if (!edgekd::isa_supported(isa)) continue;
+    const edgekd::OpKernel<Fn>& k = edgekd::kernel_table(isa).*family;
+    bool seen = false;
+    for (const auto& o : out) seen = seen || o.fn == k.fn;
+    if (!seen) out.push_back(k);
+  }
+  return out;
+}
 std::string vec_str(const std::vector<int8_t>& v) {
   std::string s = "[";
   for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(int(v[i]));
@@ -42,7 +57,7 @@ TEST(add_unit_scales) {
   EXPECT_TRUE(p.output_multiplier == (1 << 30) && p.output_shift == -18, "output shift " << p.output_shift);
   const int8_t a[3] = {3, 100, -128}, b[3] = {4, 100, -128};
   int8_t o[3];
-  add_s8(p, {1, 1, 1, 3}, a, {1, 1, 1, 3}, b, o);
+  add_s8_ref(p, {1, 1, 1, 3}, a, {1, 1, 1, 3}, b, o);
   EXPECT_TRUE(o[0] == 2 && o[1] == 127 && o[2] == -128, int(o[0]) << " " << int(o[1]) << " " << int(o[2]));
 }
 
@@ -51,7 +66,7 @@ TEST(add_ties_round_away_from_zero) {
   const AddParams p = prepare_add(1.f, 0, 1.f, 0, 2.f, 0);
   const int8_t a[2] = {3, -3}, b[2] = {4, -4};
   int8_t o[2];
-  add_s8(p, {1, 1, 1, 2}, a, {1, 1, 1, 2}, b, o);
+  add_s8_ref(p, {1, 1, 1, 2}, a, {1, 1, 1, 2}, b, o);
   EXPECT_TRUE(o[0] == 4 && o[1] == -4, int(o[0]) << " " << int(o[1]));
 }
 
@@ -61,7 +76,7 @@ TEST(add_relu6_clamp_and_zero_points_at_bounds) {
   EXPECT_TRUE(p.act.min == -128 && p.act.max == -68, p.act.min << " " << p.act.max);
   const int8_t a[2] = {127, -128}, b[2] = {127, 127};  // reals 0 + 25.5 and -25.5 + 25.5
   int8_t o[2];
-  add_s8(p, {1, 1, 1, 2}, a, {1, 1, 1, 2}, b, o);
+  add_s8_ref(p, {1, 1, 1, 2}, a, {1, 1, 1, 2}, b, o);
   EXPECT_TRUE(o[0] == -68 && o[1] == -128, int(o[0]) << " " << int(o[1]));
 }
 
@@ -69,14 +84,14 @@ TEST(add_broadcast_squeeze_excite_and_scalar) {
   const AddParams p = prepare_add(1.f, 0, 1.f, 0, 1.f, 0);
   std::vector<int8_t> x(2 * 2 * 3), gate = {10, 20, 30}, out(12), ref(12);
   for (int i = 0; i < 12; ++i) x[i] = int8_t(i - 6);
-  add_s8(p, {1, 2, 2, 3}, x.data(), {1, 1, 1, 3}, gate.data(), out.data());
+  add_s8_ref(p, {1, 2, 2, 3}, x.data(), {1, 1, 1, 3}, gate.data(), out.data());
   for (int i = 0; i < 12; ++i) ref[i] = int8_t(x[i] + gate[i % 3]);
   EXPECT_TRUE(out == ref, vec_str(out) << " vs " << vec_str(ref));
   const int8_t s = -7;
-  add_s8(p, {1, 1, 1, 1}, &s, {1, 2, 2, 3}, x.data(), out.data());  // scalar first
+  add_s8_ref(p, {1, 1, 1, 1}, &s, {1, 2, 2, 3}, x.data(), out.data());  // scalar first
   for (int i = 0; i < 12; ++i) ref[i] = int8_t(x[i] - 7);
   EXPECT_TRUE(out == ref, vec_str(out));
-  EXPECT_TRUE(contains(error_of([&] { add_s8(p, {1, 1, 1, 2}, s == 0 ? nullptr : &s, {1, 1, 1, 3}, x.data(),
+  EXPECT_TRUE(contains(error_of([&] { add_s8_ref(p, {1, 1, 1, 2}, s == 0 ? nullptr : &s, {1, 1, 1, 3}, x.data(),
                                              out.data()); }), "ADD: input shapes"), "bad broadcast");
 }
 
@@ -86,7 +101,7 @@ TEST(mul_float_multiplier) {
   EXPECT_TRUE(p.output_multiplier == (1 << 30) && p.output_shift == 1, p.output_multiplier << " " << p.output_shift);
   const int8_t a = 3, b = -5;
   int8_t o = 0;
-  mul_s8(p, {1, 1, 1, 1}, &a, {1, 1, 1, 1}, &b, &o);
+  mul_s8_ref(p, {1, 1, 1, 1}, &a, {1, 1, 1, 1}, &b, &o);
   EXPECT_TRUE(o == -7, int(o));
 }
 
@@ -144,7 +159,7 @@ TEST(mean_reference_path_without_keep_dims) {
 TEST(mean_hw_table_equals_per_channel_requant) {
   // Global pooling over few pixels reads a table built at prepare time; clearing the table makes mean_s8
   // requantize every sum directly. Both must agree on every channel, in whole 16-blocks and in the tail,
-  // for both arithmetics, also when threads take channel chunks (mean_hw_s8 on [0, 16) and [16, C)).
+  // for both arithmetics, also when threads take channel chunks (each path's mean_hw kernel on [0, 16) and [16, C)).
   std::mt19937 rng(7);
   std::uniform_int_distribution<int> byte(-128, 127);
   std::uniform_real_distribution<float> scale(0.002f, 0.2f);
@@ -165,9 +180,13 @@ TEST(mean_hw_table_equals_per_channel_requant) {
     std::vector<int8_t> a(2 * c), b(2 * c), chunks(2 * c);
     mean_s8(p, in.data(), a.data());
     mean_s8(direct, in.data(), b.data());
-    mean_hw_s8(p, in.data(), chunks.data(), 0, c < 16 ? c : 16);
-    if (c > 16) mean_hw_s8(p, in.data(), chunks.data(), 16, c);
-    EXPECT_TRUE(a == b && a == chunks, "trial " << trial << ": " << vec_str(a) << " vs " << vec_str(b));
+    EXPECT_TRUE(a == b, "trial " << trial << ": " << vec_str(a) << " vs " << vec_str(b));
+    for (const auto& k : kernels_of(&edgekd::KernelTable::mean_hw)) {
+      std::fill(chunks.begin(), chunks.end(), int8_t(0x55));
+      k.fn(p, in.data(), chunks.data(), 0, c < 16 ? c : 16);
+      if (c > 16) k.fn(p, in.data(), chunks.data(), 16, c);
+      EXPECT_TRUE(a == chunks, k.name << " trial " << trial << ": " << vec_str(chunks) << " vs " << vec_str(a));
+    }
   }
 }
 
@@ -281,9 +300,9 @@ TEST(bad_parameters_name_op_and_field) {
 }
 
 // ------------------------------------------------------------------------------------------------
-// The fast kernels (add_s8 / mul_s8 on the selected SIMD path, the vectorized pools) against their scalar
-// references, bit for bit, over random shapes, channel tails, zero points, scales and activations. Run with
-// EDGEKD_ISA=<path> to check another SIMD path (under qemu for the ARM ones).
+// The fast kernels (the ADD / MUL twins of every path this CPU runs, the vectorized pools) against their
+// scalar references, bit for bit, over random shapes, channel tails, zero points, scales and activations
+// (under qemu for the ARM paths).
 
 namespace {
 std::string shape_text(const Shape4& s) {
@@ -324,7 +343,6 @@ const int kChannelCounts[] = {1, 2, 3, 7, 8, 15, 16, 17, 24, 31, 32, 33, 48, 64,
 
 TEST(pools_equal_reference_on_random_shapes) {
   std::mt19937 rng(1234);
-  std::printf("  (SIMD path for the binary ops: %s)\n", edgekd::isa_name(edgekd::selected_isa()));
   int checked = 0;
   for (int iter = 0; iter < 3000; ++iter) {
     Shape4 in;
@@ -398,6 +416,8 @@ void random_binary_shapes(std::mt19937& rng, Shape4* a, Shape4* b) {
 }  // namespace
 
 TEST(add_mul_equal_reference_on_random_shapes) {
+  const auto add_kernels = kernels_of(&edgekd::KernelTable::add);
+  const auto mul_kernels = kernels_of(&edgekd::KernelTable::mul);
   std::mt19937 rng(99);
   int checked_add = 0, checked_mul = 0;
   for (int iter = 0; iter < 4000; ++iter) {
@@ -414,26 +434,32 @@ TEST(add_mul_equal_reference_on_random_shapes) {
     // ADD: output scales from 1000x below the inputs (int16 wrap in the NEON output stage) to 10x above.
     try {
       const AddParams p = prepare_add(sa, za, sb, zb, std::max(sa, sb) * random_scale(rng, -3.f, 1.f), zo, act);
-      std::vector<int8_t> got(n, 0x55), want(n, 0x33);
-      add_s8(p, s1, x.data(), s2, y.data(), got.data());
+      std::vector<int8_t> want(n, 0x33);
       add_s8_ref(p, s1, x.data(), s2, y.data(), want.data());
+      for (const auto& k : add_kernels) {
+      std::vector<int8_t> got(n, 0x55);
+      k.fn(p, s1, x.data(), s2, y.data(), got.data());
       const int64_t d = first_difference(got, want);
-      EXPECT_TRUE(d < 0, "ADD " << shape_text(s1) << " x " << shape_text(s2) << " zp " << za << "," << zb << "," << zo
+      EXPECT_TRUE(d < 0, k.name << " " << shape_text(s1) << " x " << shape_text(s2) << " zp " << za << "," << zb << "," << zo
                                 << " act [" << p.act.min << "," << p.act.max << "]: element " << d << " got "
                                 << int(got[d]) << " want " << int(want[d]));
+      }
       ++checked_add;
     } catch (const std::invalid_argument&) {
     }
     // MUL: output scales from far below to above s1*s2 (shifts from left 13 to right 20).
     try {
       const MulParams p = prepare_mul(sa, za, sb, zb, sa * sb * random_scale(rng, -4.f, 6.f), zo, act);
-      std::vector<int8_t> got(n, 0x55), want(n, 0x33);
-      mul_s8(p, s1, x.data(), s2, y.data(), got.data());
+      std::vector<int8_t> want(n, 0x33);
       mul_s8_ref(p, s1, x.data(), s2, y.data(), want.data());
+      for (const auto& k : mul_kernels) {
+      std::vector<int8_t> got(n, 0x55);
+      k.fn(p, s1, x.data(), s2, y.data(), got.data());
       const int64_t d = first_difference(got, want);
-      EXPECT_TRUE(d < 0, "MUL " << shape_text(s1) << " x " << shape_text(s2) << " zp " << za << "," << zb << "," << zo
+      EXPECT_TRUE(d < 0, k.name << " " << shape_text(s1) << " x " << shape_text(s2) << " zp " << za << "," << zb << "," << zo
                                 << " shift " << p.output_shift << " act [" << p.act.min << "," << p.act.max
                                 << "]: element " << d << " got " << int(got[d]) << " want " << int(want[d]));
+      }
       ++checked_mul;
     } catch (const std::invalid_argument&) {
     }
@@ -452,6 +478,8 @@ TEST(add_mul_equal_reference_on_every_input_pair) {
     y[i] = static_cast<int8_t>((i >> 8) & 255);
   }
   const Shape4 s{1, 1, 1, static_cast<int>(len)};
+  const auto add_kernels = kernels_of(&edgekd::KernelTable::add);
+  const auto mul_kernels = kernels_of(&edgekd::KernelTable::mul);
   for (int iter = 0; iter < 24; ++iter) {
     const float sa = random_scale(rng, -3.f, 0.f), sb = sa * random_scale(rng, -2.5f, 2.5f);
     const int za = random_zp(rng), zb = random_zp(rng), zo = random_zp(rng);
@@ -464,27 +492,37 @@ TEST(add_mul_equal_reference_on_every_input_pair) {
     } catch (const std::invalid_argument&) {
       continue;  // an activation bound beyond int32 at this output scale
     }
-    add_s8(pa, s, x.data(), s, y.data(), got.data());
     add_s8_ref(pa, s, x.data(), s, y.data(), want.data());
-    int64_t d = first_difference(got, want);
-    EXPECT_TRUE(d < 0, "ADD iter " << iter << " element " << d << " got " << int(got[d]) << " want " << int(want[d]));
-    mul_s8(pm, s, x.data(), s, y.data(), got.data());
+    for (const auto& k : add_kernels) {
+      k.fn(pa, s, x.data(), s, y.data(), got.data());
+      const int64_t d = first_difference(got, want);
+      EXPECT_TRUE(d < 0, k.name << " iter " << iter << " element " << d << " got " << int(got[d]) << " want "
+                                << int(want[d]));
+    }
     mul_s8_ref(pm, s, x.data(), s, y.data(), want.data());
-    d = first_difference(got, want);
-    EXPECT_TRUE(d < 0, "MUL iter " << iter << " element " << d << " got " << int(got[d]) << " want " << int(want[d]));
+    for (const auto& k : mul_kernels) {
+      k.fn(pm, s, x.data(), s, y.data(), got.data());
+      const int64_t d = first_difference(got, want);
+      EXPECT_TRUE(d < 0, k.name << " iter " << iter << " element " << d << " got " << int(got[d]) << " want "
+                                << int(want[d]));
+    }
     // Scalar broadcast (ADD's 8-wide NEON block): 256 values of x against each scalar of y's range.
     const Shape4 row{1, 1, 1, 256 + 5}, one{1, 1, 1, 1};
     for (int v = -128; v < 128; v += 5) {
       const int8_t sv = static_cast<int8_t>(v);
       std::vector<int8_t> g(261), w(261);
-      add_s8(pa, row, x.data(), one, &sv, g.data());
       add_s8_ref(pa, row, x.data(), one, &sv, w.data());
-      d = first_difference(g, w);
-      EXPECT_TRUE(d < 0, "ADD scalar " << v << " iter " << iter << " element " << d);
-      mul_s8(pm, one, &sv, row, x.data(), g.data());
+      for (const auto& k : add_kernels) {
+        k.fn(pa, row, x.data(), one, &sv, g.data());
+        const int64_t d = first_difference(g, w);
+        EXPECT_TRUE(d < 0, k.name << " scalar " << v << " iter " << iter << " element " << d);
+      }
       mul_s8_ref(pm, one, &sv, row, x.data(), w.data());
-      d = first_difference(g, w);
-      EXPECT_TRUE(d < 0, "MUL scalar " << v << " iter " << iter << " element " << d);
+      for (const auto& k : mul_kernels) {
+        k.fn(pm, one, &sv, row, x.data(), g.data());
+        const int64_t d = first_difference(g, w);
+        EXPECT_TRUE(d < 0, k.name << " scalar " << v << " iter " << iter << " element " << d);
+      }
     }
   }
 }

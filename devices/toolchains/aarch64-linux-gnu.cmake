@@ -14,10 +14,11 @@
 #   EDGEKD_QEMU_CPU      qemu CPU model for CMAKE_CROSSCOMPILING_EMULATOR (ctest); unset = qemu's default,
 #                        which the QEMU_CPU environment variable can still override at run time.
 #
-# Note on -mcpu and the *_neondot.cpp files: CMakeLists.txt compiles those with -march=armv8.2-a+dotprod,
-# which comes after these flags on the command line. GCC 12 then uses -march for the architecture and
-# -mcpu for tuning, printing "switch '-mcpu=cortex-a72' conflicts with '-march=armv8.2-a+dotprod'" as a
-# warning (an error only under -Werror). Runtime dispatch keeps those kernels off CPUs without dotprod.
+# Note on -mcpu and the *_neondot.cpp files: those need -march=armv8.2-a+dotprod, which GCC reports as
+# conflicting with an -mcpu of an older architecture on the same command line. CMakeLists.txt therefore
+# takes the -mcpu set here out of CMAKE_CXX_FLAGS and gives it back per file: -mcpu=<cpu> to every file but
+# those, -march=armv8.2-a+dotprod -mtune=<cpu> to them. Runtime dispatch keeps those kernels off CPUs
+# without dotprod.
 
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)

@@ -29,10 +29,9 @@ bool isa_supported(Isa isa);  // this CPU (and OS) can run it
 inline bool isa_available(Isa isa) { return isa_compiled(isa) && isa_supported(isa); }
 std::vector<Isa> compiled_isas();
 
-// The path chosen for this process: EDGEKD_ISA if set (throws std::runtime_error naming the path and why
-// it cannot run here), otherwise the best available one. Decided once, at the first call.
-Isa selected_isa();
-// Same as selected_isa() but re-reads the environment (tests, and `edgekd.cpu_info()` after a change).
+// The path a model loaded now runs on: EDGEKD_ISA if set (throws std::runtime_error naming the path and why
+// it cannot run here), otherwise the best available one. Reads the environment at every call: each model
+// keeps the path chosen at its load, so models on different paths can share a process.
 Isa select_isa_from_env();
 
 }  // namespace edgekd

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "kernels/bordered_image.h"
-#include "runtime/thread_pool.h"
+#include "kernels/parallel.h"
 
 namespace edgekd {
 namespace {
@@ -232,11 +232,11 @@ void im2col(const ConvParams& p, const int8_t* input, int row_begin, int rows, i
   }
 }
 
-int threads_of(ThreadPool* pool) { return pool ? pool->num_threads() : 1; }
+int threads_of(ParallelFor* pool) { return pool ? pool->num_threads() : 1; }
 
 // Runs fn(t) for t in [0, tasks) on the pool (task t is the t-th contiguous share of the work).
 template <class Fn>
-void for_each_task(ThreadPool* pool, int tasks, const Fn& fn) {
+void for_each_task(ParallelFor* pool, int tasks, const Fn& fn) {
   if (!pool || tasks <= 1) {
     for (int t = 0; t < tasks; ++t) fn(t);
     return;
@@ -292,7 +292,7 @@ PackedGemm pack_gemm(const GemmKernel& kernel, const int8_t* w, const int32_t* b
 }
 
 void run_gemm(const GemmKernel& kernel, const PackedGemm& packed, int m, const int8_t* a, size_t lda,
-              int8_t* c, size_t ldc, ThreadPool* pool) {
+              int8_t* c, size_t ldc, ParallelFor* pool) {
   if (m <= 0) return;
   const int threads = threads_of(pool);
   const int n = packed.n;
@@ -378,7 +378,7 @@ size_t conv_scratch_bytes(const PackedConv& conv, int num_threads) {
   return padded_image_slot(conv) + static_cast<size_t>(num_threads < 1 ? 1 : num_threads) * im2col_slot_bytes(conv);
 }
 
-void run_conv(const PackedConv& conv, const int8_t* input, int8_t* output, ThreadPool* pool, void* scratch,
+void run_conv(const PackedConv& conv, const int8_t* input, int8_t* output, ParallelFor* pool, void* scratch,
               size_t scratch_bytes) {
   const ConvParams& p = conv.params;
   const GemmKernel& kernel = *conv.kernel;
@@ -465,7 +465,7 @@ PackedFullyConnected pack_fully_connected(Isa isa, int in_features, int out_feat
 }
 
 void run_fully_connected(const PackedFullyConnected& fc, int batch, const int8_t* input, int8_t* output,
-                         ThreadPool* pool) {
+                         ParallelFor* pool) {
   run_gemm(*fc.kernel, fc.gemm, batch, input, static_cast<size_t>(fc.in_features), output,
            static_cast<size_t>(fc.out_features), pool);
 }

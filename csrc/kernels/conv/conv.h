@@ -5,7 +5,7 @@
 //   (taps outside the input read the input zero point, i.e. real 0)
 //
 // Usage (the runtime packs once at load, runs per inference):
-//   PackedConv pc = pack_conv(kernel_table(selected_isa()), params, weights, bias, out_stage);
+//   PackedConv pc = pack_conv(kernel_table(isa), params, weights, bias, out_stage);
 //   run_conv(pc, input, output, pool /*nullable*/);
 //
 // Execution is a GEMM with M = batch*out_h*out_w rows, N = out_c, K = kh*kw*in_c. A 1x1, stride-1, unpadded
@@ -25,7 +25,7 @@
 
 namespace edgekd {
 
-class ThreadPool;
+class ParallelFor;
 
 struct ConvParams {
   int batch = 1, in_h = 0, in_w = 0, in_c = 0;
@@ -66,7 +66,7 @@ size_t conv_scratch_bytes(const PackedConv& conv, int num_threads);
 // pool may be nullptr (single thread). scratch may be nullptr (allocated internally per call); otherwise
 // it must hold conv_scratch_bytes(conv, pool ? pool->num_threads() : 1) bytes (throws if scratch_bytes is
 // smaller).
-void run_conv(const PackedConv& conv, const int8_t* input, int8_t* output, ThreadPool* pool,
+void run_conv(const PackedConv& conv, const int8_t* input, int8_t* output, ParallelFor* pool,
               void* scratch = nullptr, size_t scratch_bytes = 0);
 
 // Output rows [row_begin, row_end) (image rows of a batch-1 conv) on the calling thread: a band of rows for
@@ -90,12 +90,12 @@ PackedFullyConnected pack_fully_connected(Isa isa, int in_features, int out_feat
 
 // input: [batch][in_features] dense; output: [batch][out_features] dense. pool may be nullptr.
 void run_fully_connected(const PackedFullyConnected& fc, int batch, const int8_t* input, int8_t* output,
-                         ThreadPool* pool);
+                         ParallelFor* pool);
 
 // The GEMM itself, threaded the same way (used by the two ops above, tests and benchmarks):
 // C[m][j] for rows [0, m), all n columns; A rows of stride lda, C rows of stride ldc.
 void run_gemm(const GemmKernel& kernel, const PackedGemm& packed, int m, const int8_t* a, size_t lda,
-              int8_t* c, size_t ldc, ThreadPool* pool);
+              int8_t* c, size_t ldc, ParallelFor* pool);
 
 // Packs `w` [n][k] for `kernel` and attaches the output stage (validates sizes; throws invalid_argument).
 PackedGemm pack_gemm(const GemmKernel& kernel, const int8_t* w, const int32_t* bias, int n, int k,

@@ -9,7 +9,7 @@
 //   2.3's builtin kernel computes; see kLiteRtRequantGroup in dwconv_internal.h).
 //
 // Usage (the runtime packs once at load, runs per inference):
-//   PackedDwConv p = pack_dwconv(*kernel_table(selected_isa()).dwconv, params, weights, bias, out_stage);
+//   PackedDwConv p = pack_dwconv(*kernel_table(isa).dwconv, params, weights, bias, out_stage);
 //   run_dwconv(*kernel_table(p.isa).dwconv, p, input, output, pool /*nullable*/);
 //
 // Every SIMD path has fast variants for 3x3 and 5x5 at stride 1 and 2 (dilation 1, depth multiplier 1)
@@ -24,7 +24,7 @@
 
 namespace edgekd {
 
-class ThreadPool;
+class ParallelFor;
 
 // The kernels, one per path. Each SIMD one is defined only when its path is compiled in (EDGEKD_HAVE_<ISA>);
 // the declarations stay unconditional so every definition sees them and gets external linkage.
@@ -62,7 +62,7 @@ size_t dwconv_scratch_bytes(const PackedDwConv& packed);
 // scratch may be nullptr (allocated per call when needed); otherwise it must hold
 // dwconv_scratch_bytes(packed) bytes (throws if scratch_bytes is smaller).
 void run_dwconv(const DwConvKernel& kernel, const PackedDwConv& packed, const int8_t* input, int8_t* output,
-                ThreadPool* pool, void* scratch = nullptr, size_t scratch_bytes = 0);
+                ParallelFor* pool, void* scratch = nullptr, size_t scratch_bytes = 0);
 
 // Output rows [row_begin, row_end) of every image on the calling thread, as run_dwconv computes them: a
 // band of rows for a fused region (several threads run disjoint bands at once, each bordered copy in the

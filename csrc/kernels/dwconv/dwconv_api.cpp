@@ -5,7 +5,7 @@
 
 #include "kernels/bordered_image.h"
 #include "kernels/dwconv/dwconv.h"
-#include "runtime/thread_pool.h"
+#include "kernels/parallel.h"
 
 namespace edgekd {
 namespace {
@@ -192,7 +192,7 @@ void* dwconv_scratch(const PackedDwConv& packed, void* scratch, size_t scratch_b
 }  // namespace
 
 void run_dwconv(const DwConvKernel& kernel, const PackedDwConv& packed, const int8_t* input, int8_t* output,
-                ThreadPool* pool, void* scratch, size_t scratch_bytes) {
+                ParallelFor* pool, void* scratch, size_t scratch_bytes) {
   check_dwconv_call(kernel, packed, input, output);
   AlignedBuffer own;
   scratch = dwconv_scratch(packed, scratch, scratch_bytes, &own);

@@ -9,7 +9,7 @@
 
 #include "kernels/dwconv/dwconv.h"
 #include "kernels/dwconv/dwconv_internal.h"
-#include "kernels/gemm/gemm_requant_avx2.h"
+#include "kernels/requant_avx2.h"
 
 namespace edgekd {
 namespace dwconv {

@@ -4,7 +4,7 @@
 //   - W is stored as int8 (same memory as the model) and widened on load with vpmovsxbw;
 //   - a block of up to 4 rows of A is widened once into a small int16 buffer and broadcast by k-pair.
 // The activation zero point is folded into the bias at pack time. Requantization is exact (see
-// gemm_requant_avx2.h); its per-column constants are built once per panel group, not per tile, and two
+// kernels/requant_avx2.h); its per-column constants are built once per panel group, not per tile, and two
 // rows (or four rows of a half-width panel) are packed to int8 together. A last panel with at most 8 real
 // columns (N = 8 projections in MobileNets) runs at half width. Cache blocking: panels are processed in
 // groups whose weights fit in L2 while all rows of A stream past them.
@@ -17,7 +17,7 @@
 #include <cstring>
 
 #include "kernels/gemm/gemm_common.h"
-#include "kernels/gemm/gemm_requant_avx2.h"
+#include "kernels/requant_avx2.h"
 
 namespace edgekd {
 namespace {
@@ -246,129 +246,7 @@ inline void run_tile(const TileArgs& t, const int8_t* w, const int32_t* bias,
   }
 }
 
-// The common tiles -- four rows, 16 (or, for a half-width last panel, 8) real columns, k in one chunk,
-// requant8's short form -- as blocks of assembly: the instructions of run_tile<4, NV> and
-// store_tile<4, NV, false>, in the order written. Compiled from the intrinsics, the 4x16 tile also carried
-// the unrolled loop's peeled k-pairs, register copies between them, the output-stage constants copied to
-// the stack and a runtime chunk loop: about 300 instructions for k = 8 where these are about 200, and 19%
-// of MobileNetV2 0.35's instructions in all. Accumulator acc[r][v] lives in ymm(2r + v); ymm8-13 are
-// temporaries; ymm14 holds the pack permutation.
-//   a: the widened rows, kAStride int16 apart; w: the panel's packed weights; rq: its output stage;
-//   clamp: [lo, hi] as 32 int8 each (read only when the clamp is active); c: row 0 of the tile's output,
-//   ldc apart.
-static_assert(sizeof(RequantCols8) == 352 && offsetof(RequantPanel, q) == 0, "asm offsets below");
-static_assert(kAStride * 2 == 4160, "asm row displacements below");
-
-alignas(32) constexpr int32_t kPack32Perm[8] = {0, 4, 1, 5, 2, 6, 3, 7};  // pack32_s32_to_s8's permutation
-
-// One row's k-pair: broadcast its int16 pair at displacement D, multiply with both weight vectors
-// (ymm8, ymm9), accumulate into ymmA0 and ymmA1; ymmB and ymmP are temporaries.
-#define EK_ROW(D, A0, A1, B, P)                              \
-  "vpbroadcastd " D "(%[a],%[i]), %%ymm" B "\n\t"           \
-  "vpmaddwd %%ymm8, %%ymm" B ", %%ymm" P "\n\t"             \
-  "vpmaddwd %%ymm9, %%ymm" B ", %%ymm" B "\n\t"             \
-  "vpaddd %%ymm" P ", %%ymm" A0 ", %%ymm" A0 "\n\t"         \
-  "vpaddd %%ymm" B ", %%ymm" A1 ", %%ymm" A1 "\n\t"
-
-// Packs rows (X0, X1) and (X2, X3) -- two rows of 16 -- to int8 in ymmX0 and stores them at DST and
-// DST + ldc; CLAMP is empty or the activation clamp.
-#define EK_PACK2(X0, X1, X2, X3, CLAMP, DST)                 \
-  "vpackssdw %%ymm" X1 ", %%ymm" X0 ", %%ymm" X0 "\n\t"     \
-  "vpackssdw %%ymm" X3 ", %%ymm" X2 ", %%ymm" X2 "\n\t"     \
-  "vpacksswb %%ymm" X2 ", %%ymm" X0 ", %%ymm" X0 "\n\t"     \
-  "vpermd %%ymm" X0 ", %%ymm14, %%ymm" X0 "\n\t"            \
-  CLAMP                                                      \
-  "vmovdqu %%xmm" X0 ", (%[" DST "])\n\t"                    \
-  "vextracti128 $1, %%ymm" X0 ", (%[" DST "],%[ldc])\n\t"
-
-#define EK_CLAMP(X) "vpmaxsb %[lo], %%ymm" X ", %%ymm" X "\n\tvpminsb %[hi], %%ymm" X ", %%ymm" X "\n\t"
-
-#define EK_TILE4X16(CLAMP0, CLAMP4)                                                              \
-  "vmovdqu (%[bias]), %%ymm0\n\t"                                                                \
-  "vmovdqu 32(%[bias]), %%ymm1\n\t"                                                              \
-  "vmovdqa %%ymm0, %%ymm2\n\t"                                                                   \
-  "vmovdqa %%ymm1, %%ymm3\n\t"                                                                   \
-  "vmovdqa %%ymm0, %%ymm4\n\t"                                                                   \
-  "vmovdqa %%ymm1, %%ymm5\n\t"                                                                   \
-  "vmovdqa %%ymm0, %%ymm6\n\t"                                                                   \
-  "vmovdqa %%ymm1, %%ymm7\n\t"                                                                   \
-  ".p2align 5\n\t1:\n\t"                                                                          \
-  "vpmovsxbw (%[w],%[i],8), %%ymm8\n\t"                                                          \
-  "vpmovsxbw 16(%[w],%[i],8), %%ymm9\n\t"                                                        \
-  EK_ROW("0", "0", "1", "10", "11") EK_ROW("4160", "2", "3", "12", "13")                        \
-  EK_ROW("8320", "4", "5", "10", "11") EK_ROW("12480", "6", "7", "12", "13")                    \
-  "add $4, %[i]\n\t"                                                                             \
-  "jnz 1b\n\t"                                                                                   \
-  "vmovdqa %[perm], %%ymm14\n\t"                                                                 \
-  EK_RQ8("0", "8", "0") EK_RQ8("1", "9", "352") EK_RQ8("2", "10", "0") EK_RQ8("3", "11", "352") \
-  EK_PACK2("0", "1", "2", "3", CLAMP0, "c")                                                      \
-  EK_RQ8("4", "8", "0") EK_RQ8("5", "9", "352") EK_RQ8("6", "10", "0") EK_RQ8("7", "11", "352") \
-  EK_PACK2("4", "5", "6", "7", CLAMP4, "c2")
-
-// The operands of both assembly tiles (locals of the same names in each).
-#define EK_OPERANDS                                                                                  \
-  : [i] "+r"(i)                                                                                      \
-  : [w] "r"(w + 32 * kpairs), [a] "r"(a + 2 * kpairs), [bias] "r"(bias), [rq] "r"(&rq),         \
-    [lo] "m"(clamp[0]), [hi] "m"(clamp[1]), [perm] "m"(kPack32Perm), [c] "r"(c), [c2] "r"(c2),       \
-    [ldc] "r"(ldc)                                                                                   \
-  : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", \
-    "xmm12", "xmm13", "xmm14", "cc", "memory"
-
-// The 4x8 tile of a half-width last panel (run_tile<4, 1>, N = 8 projections): one weight vector per
-// k-pair, accumulators ymm0-3, and four 8-byte row stores.
-#define EK_ROW8(D, A, B)                                     \
-  "vpbroadcastd " D "(%[a],%[i]), %%ymm" B "\n\t"           \
-  "vpmaddwd %%ymm8, %%ymm" B ", %%ymm" B "\n\t"             \
-  "vpaddd %%ymm" B ", %%ymm" A ", %%ymm" A "\n\t"
-
-#define EK_TILE4X8(CLAMP)                                                                        \
-  "vmovdqu (%[bias]), %%ymm0\n\t"                                                                \
-  "vmovdqa %%ymm0, %%ymm1\n\t"                                                                   \
-  "vmovdqa %%ymm0, %%ymm2\n\t"                                                                   \
-  "vmovdqa %%ymm0, %%ymm3\n\t"                                                                   \
-  ".p2align 5\n\t1:\n\t"                                                                          \
-  "vpmovsxbw (%[w],%[i],8), %%ymm8\n\t"                                                          \
-  EK_ROW8("0", "0", "10") EK_ROW8("4160", "1", "11") EK_ROW8("8320", "2", "12")                 \
-  EK_ROW8("12480", "3", "13")                                                                    \
-  "add $4, %[i]\n\t"                                                                             \
-  "jnz 1b\n\t"                                                                                   \
-  "vmovdqa %[perm], %%ymm14\n\t"                                                                 \
-  EK_RQ8("0", "8", "0") EK_RQ8("1", "9", "0") EK_RQ8("2", "10", "0") EK_RQ8("3", "11", "0")     \
-  "vpackssdw %%ymm1, %%ymm0, %%ymm0\n\t"                                                         \
-  "vpackssdw %%ymm3, %%ymm2, %%ymm2\n\t"                                                         \
-  "vpacksswb %%ymm2, %%ymm0, %%ymm0\n\t"                                                         \
-  "vpermd %%ymm0, %%ymm14, %%ymm0\n\t"                                                           \
-  CLAMP                                                                                          \
-  "vextracti128 $1, %%ymm0, %%xmm1\n\t"                                                          \
-  "vmovq %%xmm0, (%[c])\n\t"                                                                     \
-  "vmovhps %%xmm0, (%[c],%[ldc])\n\t"                                                            \
-  "vmovq %%xmm1, (%[c2])\n\t"                                                                    \
-  "vmovhps %%xmm1, (%[c2],%[ldc])\n\t"
-
-// NV = 2: the 4x16 tile; NV = 1: the 4x8 tile. kpairs >= 1. The loop index counts from -4 * kpairs up to 0
-// over a and w passed at their ends.
-template <int NV, bool kClamp>
-inline void tile4_asm(const int8_t* w, const int16_t* a, int kpairs, const int32_t* bias,
-                      const RequantPanel& rq, const __m256i* clamp, int8_t* c, size_t ldc) {
-  ptrdiff_t i = -4 * static_cast<ptrdiff_t>(kpairs);
-  int8_t* const c2 = c + 2 * ldc;
-  if constexpr (NV == 2 && kClamp) {
-    __asm__ volatile(EK_TILE4X16(EK_CLAMP("0"), EK_CLAMP("4")) EK_OPERANDS);
-  } else if constexpr (NV == 2) {
-    __asm__ volatile(EK_TILE4X16("", "") EK_OPERANDS);
-  } else if constexpr (kClamp) {
-    __asm__ volatile(EK_TILE4X8(EK_CLAMP("0")) EK_OPERANDS);
-  } else {
-    __asm__ volatile(EK_TILE4X8("") EK_OPERANDS);
-  }
-}
-#undef EK_OPERANDS
-#undef EK_TILE4X8
-#undef EK_ROW8
-#undef EK_TILE4X16
-#undef EK_CLAMP
-#undef EK_PACK2
-#undef EK_ROW
+#include "kernels/gemm/gemm_avx2_tiles_asm.inc"
 
 // MR rows of A against the panels [panel_begin, panel_end) whose weights start at `w` (panel_bytes
 // apart) and whose output-stage constants are b.rq[0 ..].

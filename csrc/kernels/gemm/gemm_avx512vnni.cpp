@@ -8,13 +8,15 @@
 #include <cstring>
 
 // GCC 12's _mm512_castsi512_si256 / _mm512_extracti64x4_epi64 trip a false -Wmaybe-uninitialized.
+#if defined(__GNUC__) && !defined(__clang__)  // a GCC-only warning (clang: -Wunknown-warning-option)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #pragma GCC diagnostic ignored "-Wuninitialized"
 
 #include "kernels/gemm/gemm_c4_body.h"
 #include "kernels/gemm/gemm_c4_configs.h"
 #include "kernels/gemm/gemm_common.h"
-#include "kernels/gemm/gemm_requant_avx2.h"
+#include "kernels/requant_avx2.h"
 
 namespace edgekd {
 namespace {

@@ -12,14 +12,13 @@
 //
 // Speed: add_s8_ref / mul_s8_ref are the definition. In add_s8_ref the term of each input depends on one
 // int8 value only, so per-call 256-entry tables turn it into two loads, one add and one requantization per
-// element. add_s8 / mul_s8 walk the same runs but hand each stretch to the selected path's SIMD twin
-// (eltwise_<isa>.cpp, 16 elements per step, no tables), which equals the reference bit for bit.
+// element. The SIMD twins (eltwise_<isa>.cpp, in the kernel tables) walk the same runs and compute each
+// stretch 16 elements per step with no tables, equal to the reference bit for bit.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
 
-#include "edgekd/cpu.h"
 #include "kernels/ops/ops.h"
 #include "kernels/ops/ops_internal.h"
 
@@ -178,73 +177,6 @@ void mul_s8_ref(const MulParams& p, const Shape4& s1, const int8_t* in1, const S
     return clamp_to_int8(clamp_to_int8(with_offset, -128, 127), lo, hi);
   };
   broadcast_binary("MUL", s1, in1, s2, in2, out, runs, scalar_stretches(neon, scalar));
-}
-
-// ------------------------------------------------------------------------------------------------
-// The kernels the runtime calls: the selected path's SIMD twin (eltwise_avx2.cpp, eltwise_neon.cpp), which
-// walks the same runs and paths, or the reference where there is none.
-
-namespace {
-
-using AddKernel = void (*)(const AddParams&, const Shape4&, const int8_t*, const Shape4&, const int8_t*, int8_t*);
-using MulKernel = void (*)(const MulParams&, const Shape4&, const int8_t*, const Shape4&, const int8_t*, int8_t*);
-struct BinaryKernels {
-  AddKernel add = nullptr;
-  MulKernel mul = nullptr;
-};
-
-// Chosen once, from the process's SIMD path (EDGEKD_ISA=ref keeps the reference).
-const BinaryKernels& binary_kernels() {
-  static const BinaryKernels k = [] {
-    BinaryKernels r;
-    Isa isa = Isa::kRef;
-    try {
-      isa = selected_isa();
-    } catch (const std::exception&) {
-      // A bad EDGEKD_ISA fails the model load with its own message; direct callers get the reference.
-    }
-    (void)isa;
-#ifdef EDGEKD_HAVE_AVX2
-    if (isa == Isa::kAvx2 || isa == Isa::kAvx512Vnni) r = {&detail::add_s8_avx2, &detail::mul_s8_avx2};
-#endif
-#ifdef EDGEKD_HAVE_NEON
-    if (isa == Isa::kNeon || isa == Isa::kNeonDot) r = {&detail::add_s8_neon, &detail::mul_s8_neon};
-#endif
-    return r;
-  }();
-  return k;
-}
-
-bool act_in_int8(const ActRange& a) { return a.min >= -128 && a.min <= a.max && a.max <= 127; }
-
-// The SIMD twins assume what prepare_add / prepare_mul guarantee; hand-made parameters outside it take the
-// reference.
-bool simd_can_add(const AddParams& p) {
-  auto in_shift = [](int e) { return e <= 0 && e >= -31; };
-  return act_in_int8(p.act) && p.left_shift >= 0 && p.left_shift <= 23 && in_shift(p.input1_shift) &&
-         in_shift(p.input2_shift) && in_shift(p.output_shift) && p.input1_multiplier >= 0 &&
-         p.input2_multiplier >= 0 && p.output_multiplier >= 0 && p.input1_offset >= -127 &&
-         p.input1_offset <= 128 && p.input2_offset >= -127 && p.input2_offset <= 128;
-}
-bool simd_can_mul(const MulParams& p) {
-  return act_in_int8(p.act) && p.output_shift >= -31 && p.output_shift <= 30 && p.output_multiplier >= 0 &&
-         p.input1_offset >= -127 && p.input1_offset <= 128 && p.input2_offset >= -127 && p.input2_offset <= 128;
-}
-
-}  // namespace
-
-void add_s8(const AddParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2, const int8_t* in2,
-            int8_t* out) {
-  const AddKernel k = binary_kernels().add;
-  if (k == nullptr || !simd_can_add(p)) return add_s8_ref(p, s1, in1, s2, in2, out);
-  k(p, s1, in1, s2, in2, out);
-}
-
-void mul_s8(const MulParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2, const int8_t* in2,
-            int8_t* out) {
-  const MulKernel k = binary_kernels().mul;
-  if (k == nullptr || !simd_can_mul(p)) return mul_s8_ref(p, s1, in1, s2, in2, out);
-  k(p, s1, in1, s2, in2, out);
 }
 
 }  // namespace ops

@@ -3,7 +3,8 @@
 // - SRDHM: gemmlowp's (a*b + nudge) / 2^31 with truncating division equals floor((a*b + 2^30) / 2^31) for
 //   every sign of a*b (for a*b < 0 the -1 in the nudge and the round-toward-zero cancel), so it is a 64-bit
 //   product (vpmuldq on even and odd lanes), + 2^30, and bits 31..62. The one saturating case
-//   (INT32_MIN * INT32_MIN) needs a negative multiplier, which prepare never makes (eltwise.cpp checks).
+//   (INT32_MIN * INT32_MIN) needs a negative multiplier, which prepare never makes (simd_can_add /
+//   simd_can_mul in ops_internal.h check).
 // - RoundingDivideByPOT: (x >> e) + ((x & mask) > (mask >> 1) + (x < 0)), as quant.h writes it.
 #include <immintrin.h>
 

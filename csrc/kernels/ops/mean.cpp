@@ -18,12 +18,6 @@
 #include <string>
 #include <vector>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#elif defined(__ARM_NEON)
-#include <arm_neon.h>
-#endif
-
 #include "kernels/ops/ops.h"
 #include "kernels/ops/ops_internal.h"
 
@@ -36,55 +30,11 @@ Shape4 MeanParams::out_shape() const {
 
 namespace {
 
-// Sums 16 channels (src[0..15]) over `pixels` pixels `stride` bytes apart into out[16], mod 2^32. The SIMD
-// paths add up to 256 pixels in int16 (|sum| <= 256 * 128 fits), then widen into the int32 totals.
-void sum16(const int8_t* src, int64_t stride, int64_t pixels, uint32_t* out) {
-#if defined(__SSE2__)
-  const __m128i zero = _mm_setzero_si128();
-  __m128i t0 = zero, t1 = zero, t2 = zero, t3 = zero;
-  for (int64_t done = 0; done < pixels;) {
-    const int64_t count = pixels - done < 256 ? pixels - done : 256;
-    __m128i lo = zero, hi = zero;
-    for (int64_t i = 0; i < count; ++i, src += stride) {
-      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
-      lo = _mm_add_epi16(lo, _mm_srai_epi16(_mm_unpacklo_epi8(x, x), 8));
-      hi = _mm_add_epi16(hi, _mm_srai_epi16(_mm_unpackhi_epi8(x, x), 8));
-    }
-    t0 = _mm_add_epi32(t0, _mm_srai_epi32(_mm_unpacklo_epi16(lo, lo), 16));
-    t1 = _mm_add_epi32(t1, _mm_srai_epi32(_mm_unpackhi_epi16(lo, lo), 16));
-    t2 = _mm_add_epi32(t2, _mm_srai_epi32(_mm_unpacklo_epi16(hi, hi), 16));
-    t3 = _mm_add_epi32(t3, _mm_srai_epi32(_mm_unpackhi_epi16(hi, hi), 16));
-    done += count;
-  }
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), t0);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 4), t1);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 8), t2);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 12), t3);
-#elif defined(__ARM_NEON)
-  uint32x4_t t0 = vdupq_n_u32(0), t1 = t0, t2 = t0, t3 = t0;
-  for (int64_t done = 0; done < pixels;) {
-    const int64_t count = pixels - done < 256 ? pixels - done : 256;
-    int16x8_t lo = vdupq_n_s16(0), hi = lo;
-    for (int64_t i = 0; i < count; ++i, src += stride) {
-      const int8x16_t x = vld1q_s8(src);
-      lo = vaddw_s8(lo, vget_low_s8(x));
-      hi = vaddw_s8(hi, vget_high_s8(x));
-    }
-    t0 = vreinterpretq_u32_s32(vaddw_s16(vreinterpretq_s32_u32(t0), vget_low_s16(lo)));
-    t1 = vreinterpretq_u32_s32(vaddw_s16(vreinterpretq_s32_u32(t1), vget_high_s16(lo)));
-    t2 = vreinterpretq_u32_s32(vaddw_s16(vreinterpretq_s32_u32(t2), vget_low_s16(hi)));
-    t3 = vreinterpretq_u32_s32(vaddw_s16(vreinterpretq_s32_u32(t3), vget_high_s16(hi)));
-    done += count;
-  }
-  vst1q_u32(out, t0);
-  vst1q_u32(out + 4, t1);
-  vst1q_u32(out + 8, t2);
-  vst1q_u32(out + 12, t3);
-#else
+// The portable sum16 (see detail::Sum16Fn); mean_<isa>.cpp hold the SIMD ones.
+void sum16_ref(const int8_t* src, int64_t stride, int64_t pixels, uint32_t* out) {
   for (int j = 0; j < 16; ++j) out[j] = 0;
   for (int64_t px = 0; px < pixels; ++px, src += stride)
     for (int j = 0; j < 16; ++j) out[j] += static_cast<uint32_t>(static_cast<int32_t>(src[j]));
-#endif
 }
 
 // One channel's sum (int32, wrapped) to int8, by whichever of the two arithmetics p uses. neon_block: the
@@ -168,7 +118,8 @@ bool MeanParams::reduces_hw() const { return !reduce[0] && reduce[1] && reduce[2
 
 // Channels [c_begin, c_end) of every image: blocks of 16 channels summed down the pixels (sum16), then
 // requantized through the table or one by one.
-void mean_hw_s8(const MeanParams& p, const int8_t* in, int8_t* out, int c_begin, int c_end) {
+void detail::mean_hw_blocks(const MeanParams& p, const int8_t* in, int8_t* out, int c_begin, int c_end,
+                            Sum16Fn sum16) {
   const int C = p.in.c;
   const int64_t pixels = int64_t(p.in.h) * p.in.w;
   const int split = C - C % 16;  // the fast path's NEON blocks end here
@@ -195,9 +146,13 @@ void mean_hw_s8(const MeanParams& p, const int8_t* in, int8_t* out, int c_begin,
   }
 }
 
+void mean_hw_s8_ref(const MeanParams& p, const int8_t* in, int8_t* out, int c_begin, int c_end) {
+  detail::mean_hw_blocks(p, in, out, c_begin, c_end, &sum16_ref);
+}
+
 void mean_s8(const MeanParams& p, const int8_t* in, int8_t* out) {
   if (p.reduces_hw()) {
-    mean_hw_s8(p, in, out, 0, p.in.c);
+    mean_hw_s8_ref(p, in, out, 0, p.in.c);
     return;
   }
   const Shape4 o = p.out_shape();

@@ -4,9 +4,11 @@
 //   prepare_<op>(...)  at load time: float32 scales / zero points as stored in the .tflite -> integer
 //                      parameters, computed exactly as LiteRT's builtin kernel's Prepare computes them.
 //                      Bad parameters throw std::invalid_argument("<op>: <field> ...").
-//   <op>_s8(...)       per inference: dense NHWC int8 buffers. They do not throw, except add_s8 / mul_s8 when
-//                      the two shapes do not broadcast; only mean_s8 allocates (the int64 accumulators of reductions
-//                      other than over height and width).
+//   <op>_s8(...)       per inference: dense NHWC int8 buffers. They do not throw, except add_s8_ref / mul_s8_ref
+//                      when the two shapes do not broadcast; only mean_s8 allocates (the int64 accumulators of
+//                      reductions other than over height and width).
+// The runtime calls these functions, and their SIMD twins, through the kernel table of the model's path
+// (kernels/kernels.h).
 // The arithmetic reproduces LiteRT's BUILTIN int8 kernels (ai-edge-litert 2.3.0, x86-64) bit for bit;
 // each .cpp file says which kernel it follows and why each step is the way it is. Note: that wheel is built
 // with SSE4.1, so LiteRT's `#ifdef USE_NEON` blocks run on x86 through NEON_2_SSE; where a NEON block rounds
@@ -74,12 +76,8 @@ MulParams prepare_mul(float in1_scale, int32_t in1_zp, float in2_scale, int32_t 
 Shape4 broadcast_shape(const Shape4& a, const Shape4& b, const char* op = "broadcast");
 // `out` has broadcast_shape(s1, s2) elements. Any NHWC broadcast (same shape, [N,1,1,C] vs
 // [N,H,W,C], scalar, ...), either operand. Throws std::invalid_argument if the shapes do not broadcast.
-void add_s8(const AddParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2, const int8_t* in2,
-            int8_t* out);
-void mul_s8(const MulParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2, const int8_t* in2,
-            int8_t* out);
-// The scalar reference kernels (the definition). add_s8 / mul_s8 run a SIMD twin where this build and CPU
-// have one (and EDGEKD_ISA does not force `ref`); the twins equal these bit for bit.
+// The scalar reference kernels (the definition); the SIMD twins in the kernel tables (add_s8_avx2, ...)
+// equal them bit for bit.
 void add_s8_ref(const AddParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2, const int8_t* in2,
                 int8_t* out);
 void mul_s8_ref(const MulParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2, const int8_t* in2,
@@ -118,7 +116,7 @@ struct MeanParams {
   int32_t input_zp = 0, output_zp = 0;  // reference path
   int64_t num_reduced = 1;
   Shape4 out_shape() const;             // reduced dimensions set to 1
-  bool reduces_hw() const;              // exactly H and W reduced (global pooling): mean_hw_s8 applies
+  bool reduces_hw() const;              // exactly H and W reduced (global pooling): the mean_hw kernels apply
   std::vector<int8_t> lut;              // reduces_hw() over few pixels: output of each sum + 128 * pixels
 };
 constexpr int64_t kMeanLutPixels = 256;  // table of 255 * pixels + 1 bytes
@@ -127,7 +125,8 @@ MeanParams prepare_mean(const int* in_dims, int rank, const int32_t* axes, int n
 void mean_s8(const MeanParams& p, const int8_t* in, int8_t* out);
 // mean_s8's outputs for channels [c_begin, c_end) when p.reduces_hw() (the rest untouched); a chunk that
 // does not end at C must end at a multiple of 16 (the fast path rounds whole blocks of 16 differently).
-void mean_hw_s8(const MeanParams& p, const int8_t* in, int8_t* out, int c_begin, int c_end);
+// Portable C++; the kernel tables hold SIMD twins (mean_hw_s8_avx2, mean_hw_s8_neon).
+void mean_hw_s8_ref(const MeanParams& p, const int8_t* in, int8_t* out, int c_begin, int c_end);
 
 // ------------------------------------------------------------------------------------------------
 // Elementwise unary int8 -> int8 ops. Each output depends on one input value only, so prepare runs the

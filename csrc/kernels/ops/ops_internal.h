@@ -155,9 +155,9 @@ void broadcast_binary(const char* op, const Shape4& s1, const int8_t* a, const S
 
 }  // namespace
 
-// SIMD twins of add_s8 / mul_s8 (eltwise_<isa>.cpp, chosen by eltwise.cpp). They walk the tensors with
-// broadcast_binary and compute each stretch with the arithmetic of its LiteRT path (BinaryPath), and accept
-// the parameters prepare_add / prepare_mul make (eltwise.cpp sends anything else to the reference).
+// SIMD twins of add_s8_ref / mul_s8_ref (eltwise_<isa>.cpp, in the kernel tables). They walk the tensors
+// with broadcast_binary and compute each stretch with the arithmetic of its LiteRT path (BinaryPath); they
+// compute the parameters prepare_add / prepare_mul make and hand anything else to the reference.
 enum class BinaryPath : int { kScalar = 0, kNeonElementwise = 1, kNeonScalarBroadcast = 2 };
 void add_s8_avx2(const AddParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2, const int8_t* in2,
                  int8_t* out);
@@ -168,13 +168,37 @@ void add_s8_neon(const AddParams& p, const Shape4& s1, const int8_t* in1, const 
 void mul_s8_neon(const MulParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2, const int8_t* in2,
                  int8_t* out);
 
+// MEAN over H and W (mean.cpp): the blocks of 16 channels of [c_begin, c_end) summed down the pixels by
+// `sum16` (src[0..15] over `pixels` pixels `stride` bytes apart into out[16], mod 2^32), then requantized.
+// Each path's twin is mean_hw_blocks with its own sum16.
+using Sum16Fn = void (*)(const int8_t* src, int64_t stride, int64_t pixels, uint32_t* out);
+void mean_hw_blocks(const MeanParams& p, const int8_t* in, int8_t* out, int c_begin, int c_end, Sum16Fn sum16);
+void mean_hw_s8_avx2(const MeanParams& p, const int8_t* in, int8_t* out, int c_begin, int c_end);
+void mean_hw_s8_neon(const MeanParams& p, const int8_t* in, int8_t* out, int c_begin, int c_end);
+
 namespace {
+
+inline bool act_in_int8(const ActRange& a) { return a.min >= -128 && a.min <= a.max && a.max <= 127; }
+
+// What the SIMD twins of ADD / MUL assume (what prepare_add / prepare_mul guarantee).
+inline bool simd_can_add(const AddParams& p) {
+  auto in_shift = [](int e) { return e <= 0 && e >= -31; };
+  return act_in_int8(p.act) && p.left_shift >= 0 && p.left_shift <= 23 && in_shift(p.input1_shift) &&
+         in_shift(p.input2_shift) && in_shift(p.output_shift) && p.input1_multiplier >= 0 &&
+         p.input2_multiplier >= 0 && p.output_multiplier >= 0 && p.input1_offset >= -127 &&
+         p.input1_offset <= 128 && p.input2_offset >= -127 && p.input2_offset <= 128;
+}
+inline bool simd_can_mul(const MulParams& p) {
+  return act_in_int8(p.act) && p.output_shift >= -31 && p.output_shift <= 30 && p.output_multiplier >= 0 &&
+         p.input1_offset >= -127 && p.input1_offset <= 128 && p.input2_offset >= -127 && p.input2_offset <= 128;
+}
 
 // The walk both twins share: S<path>(params) is an ISA's stretch kernel for one path, built once per call;
 // s(pa, a_step, pb, b_step, po, len) computes one stretch (an operand without step is one repeated value).
 template <template <BinaryPath> class S>
 void add_with_stretches(const AddParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2,
                         const int8_t* in2, int8_t* out) {
+  if (!simd_can_add(p)) return add_s8_ref(p, s1, in1, s2, in2, out);
   const NeonRuns runs = neon_runs(s1, s2, 16, 8);
   const S<BinaryPath::kScalar> scalar(p);
   auto walk = [&](const auto& neon) {
@@ -191,6 +215,7 @@ void add_with_stretches(const AddParams& p, const Shape4& s1, const int8_t* in1,
 template <template <BinaryPath> class S>
 void mul_with_stretches(const MulParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2,
                         const int8_t* in2, int8_t* out) {
+  if (!simd_can_mul(p)) return mul_s8_ref(p, s1, in1, s2, in2, out);
   const NeonRuns runs = neon_runs(s1, s2, 16, 16);
   const S<BinaryPath::kScalar> scalar(p);
   const S<BinaryPath::kNeonElementwise> neon(p);  // MUL's scalar-broadcast NEON block computes the same

@@ -2,10 +2,10 @@
 // 8 independent chains, in asm so the chains stay in registers.
 #include <cstdint>
 
-#include "kernels/gemm/gemm_peak.h"
+#include "peak.h"
 
 namespace edgekd {
-namespace peak_detail {
+namespace {
 
 uint64_t loop_neon(uint64_t iterations, int32_t* sink) {
   if (iterations == 0) return 0;
@@ -47,5 +47,9 @@ uint64_t loop_neon(uint64_t iterations, int32_t* sink) {
   return iterations * 8 * 8;
 }
 
-}  // namespace peak_detail
+}  // namespace
+
+extern const PeakLoop kPeakNeon{Isa::kNeon, &loop_neon,
+                                "smull+sadalp (8 int8 MACs per instruction pair, independent)", 4};
+
 }  // namespace edgekd

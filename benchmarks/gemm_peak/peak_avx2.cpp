@@ -3,10 +3,10 @@
 // in memory (a store-forward per instruction), which measured the store path, not the multiplier.
 #include <cstdint>
 
-#include "kernels/gemm/gemm_peak.h"
+#include "peak.h"
 
 namespace edgekd {
-namespace peak_detail {
+namespace {
 
 uint64_t loop_avx2(uint64_t iterations, int32_t* sink) {
   if (iterations == 0) return 0;
@@ -49,5 +49,8 @@ uint64_t loop_avx2(uint64_t iterations, int32_t* sink) {
   return iterations * 12 * 16;
 }
 
-}  // namespace peak_detail
+}  // namespace
+
+extern const PeakLoop kPeakAvx2{Isa::kAvx2, &loop_avx2, "vpmaddwd ymm (16 int16 MACs, independent)", 16};
+
 }  // namespace edgekd

@@ -2,10 +2,10 @@
 // registers.
 #include <cstdint>
 
-#include "kernels/gemm/gemm_peak.h"
+#include "peak.h"
 
 namespace edgekd {
-namespace peak_detail {
+namespace {
 
 uint64_t loop_neondot(uint64_t iterations, int32_t* sink) {
   if (iterations == 0) return 0;
@@ -47,5 +47,8 @@ uint64_t loop_neondot(uint64_t iterations, int32_t* sink) {
   return iterations * 12 * 16;
 }
 
-}  // namespace peak_detail
+}  // namespace
+
+extern const PeakLoop kPeakNeonDot{Isa::kNeonDot, &loop_neondot, "sdot q (16 int8 MACs, independent)", 16};
+
 }  // namespace edgekd

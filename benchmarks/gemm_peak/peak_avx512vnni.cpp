@@ -1,11 +1,11 @@
 // Peak loop for AVX-512 VNNI: 20 independent vpdpbusd chains (latency 5, up to 2 per cycle on server
-// cores, so 20 chains cover it). In asm so the chains stay in registers (see gemm_peak_avx2.cpp).
+// cores, so 20 chains cover it). In asm so the chains stay in registers (see peak_avx2.cpp).
 #include <cstdint>
 
-#include "kernels/gemm/gemm_peak.h"
+#include "peak.h"
 
 namespace edgekd {
-namespace peak_detail {
+namespace {
 
 uint64_t loop_avx512vnni(uint64_t iterations, int32_t* sink) {
   if (iterations == 0) return 0;
@@ -64,5 +64,8 @@ uint64_t loop_avx512vnni(uint64_t iterations, int32_t* sink) {
   return iterations * 20 * 64;
 }
 
-}  // namespace peak_detail
+}  // namespace
+
+extern const PeakLoop kPeakAvx512Vnni{Isa::kAvx512Vnni, &loop_avx512vnni, "vpdpbusd zmm (64 int8 MACs, independent)", 64};
+
 }  // namespace edgekd
