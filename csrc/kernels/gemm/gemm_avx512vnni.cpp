@@ -84,9 +84,11 @@ constexpr int kGroupBytes = kNr * 4;        // one group of 4 k of one panel
 constexpr int kMaxGroupPanels = 32;         // bounds the per-group output-stage constants (~29 KiB)
 constexpr int kGemvPanels = 4;
 
-// requant8<false>'s constants for 16 columns, two RequantCols8 side by side in 512-bit lanes.
+// requant8<false> for 16 columns with AVX-512's arithmetic 64-bit shifts: the same single floor division
+// (gemm_requant_avx2.h), without the 2^63 bias that AVX2's logical shifts need, so the result needs no
+// correction and the output zero point is added after the first saturating pack instead (below).
 struct Rq16 {
-  __m512i mult, mult_odd, nudge_even, nudge_odd, shift_even, shift_odd_hi, offset;
+  __m512i mult, mult_odd, nudge_even, nudge_odd, shift_even, shift_odd_hi;
 };
 
 // One 32-column panel's output stage. general: some real column needs requant8's general form.
@@ -113,44 +115,82 @@ inline void panel_rq(const OutputStage& os, int col0, int cols, PanelRq* rq) {
   }
   rq->general = false;
   rq->cols = cols;
+  const __m512i bias63 = _mm512_set1_epi64(INT64_MIN);  // requant_cols8's nudges carry 2^63; these do not
+  RequantCols8 c8[4];
+  for (int i = 0; i < 4; ++i) {
+    c8[i] = requant_cols8(mult + 8 * i, shift + 8 * i, 0);
+    rq->general = rq->general || c8[i].general();
+  }
   for (int v = 0; v < 2; ++v) {
-    const RequantCols8 a = requant_cols8(mult + 16 * v, shift + 16 * v, os.output_zero_point);
-    const RequantCols8 b = requant_cols8(mult + 16 * v + 8, shift + 16 * v + 8, os.output_zero_point);
-    rq->general = rq->general || a.general() || b.general();
+    // A panel of at most 8 columns requantizes two rows per vector (tile<MR, 1>): q[1] then holds the
+    // constants of columns 0..7 twice.
+    const RequantCols8& a = cols <= 8 ? c8[0] : c8[2 * v];
+    const RequantCols8& b = cols <= 8 ? c8[0] : c8[2 * v + 1];
     Rq16& q = rq->q[v];
     q.mult = join(a.mult, b.mult);
     q.mult_odd = join(a.mult_odd, b.mult_odd);
-    q.nudge_even = join(a.nudge_even, b.nudge_even);
-    q.nudge_odd = join(a.nudge_odd, b.nudge_odd);
+    q.nudge_even = _mm512_xor_si512(join(a.nudge_even, b.nudge_even), bias63);
+    q.nudge_odd = _mm512_xor_si512(join(a.nudge_odd, b.nudge_odd), bias63);
     q.shift_even = join(a.shift_even, b.shift_even);
     q.shift_odd_hi = join(a.shift_odd_hi, b.shift_odd_hi);
-    q.offset = join(a.offset, b.offset);
   }
 }
 
-// requant8<false> on 16 lanes: the same instructions at twice the width (exact where general() is false).
+// The requantized value, before the zero point, in 16 int32 lanes: floor((x*m + 2^30 + 2^(30+r)) / 2^(31+r))
+// (|x*m| <= 2^62, so the sum fits int64 and vpsravq floors it exactly). Odd lanes shift by r - 1 only: bits
+// [31 + r, 63 + r) of their sums land in the high dwords, where one blend takes them.
 inline __m512i requant16(__m512i acc, const Rq16& q) {
   const __m512i even =
-      _mm512_srlv_epi64(_mm512_add_epi64(_mm512_mul_epi32(acc, q.mult), q.nudge_even), q.shift_even);
-  const __m512i odd = _mm512_srlv_epi64(
+      _mm512_srav_epi64(_mm512_add_epi64(_mm512_mul_epi32(acc, q.mult), q.nudge_even), q.shift_even);
+  const __m512i odd = _mm512_srav_epi64(
       _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), q.mult_odd), q.nudge_odd), q.shift_odd_hi);
-  return _mm512_add_epi32(_mm512_mask_blend_epi32(0xAAAA, even, odd), q.offset);
+  return _mm512_mask_blend_epi32(0xAAAA, even, odd);
 }
 
 struct Clamp {
-  __m128i lo, hi;
-  bool active;
+  __m512i lo, hi;
+  __m512i zp16;  // the output zero point in 32 int16 lanes
+  bool lo_active, hi_active;
 };
 
-// Requantizes 16 lanes and stores the first `count` (1..16) as int8 (vpmovsdb saturates like the pack).
-inline void store16(__m512i acc, const Rq16& q, const Clamp& cl, int8_t* c, int count) {
-  __m128i v = _mm512_cvtsepi32_epi8(requant16(acc, q));
-  if (cl.active) v = _mm_min_epi8(_mm_max_epi8(v, cl.lo), cl.hi);
-  if (count == 16) {
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(c), v);
-  } else {
-    _mm_mask_storeu_epi8(c, static_cast<__mmask16>((1u << count) - 1), v);
+// Four requantized vectors of 16 lanes to int8 with one pack: int16 with saturation, + zero point (int16,
+// saturating: a value saturated to int16 stays beyond int8 after adding |zp| <= 128, so the final int8 is
+// the same as from the int32 sum), int8 with saturation, clamp, then vector i's 16 bytes to dst[i]
+// (count[i] of them; dst[i] == nullptr: not stored).
+inline void pack4(__m512i v0, __m512i v1, __m512i v2, __m512i v3, const Clamp& cl, __m128i part[4]) {
+  const __m512i a = _mm512_adds_epi16(_mm512_packs_epi32(v0, v1), cl.zp16);
+  const __m512i b = _mm512_adds_epi16(_mm512_packs_epi32(v2, v3), cl.zp16);
+  // After the in-lane packs, dword d of 128-bit lane L holds lanes 4L..4L+3 of v_d.
+  __m512i r = _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15),
+                                       _mm512_packs_epi16(a, b));
+  if (cl.lo_active) r = _mm512_max_epi8(r, cl.lo);
+  if (cl.hi_active) r = _mm512_min_epi8(r, cl.hi);
+  part[0] = _mm512_castsi512_si128(r);
+  part[1] = _mm512_extracti32x4_epi32(r, 1);
+  part[2] = _mm512_extracti32x4_epi32(r, 2);
+  part[3] = _mm512_extracti32x4_epi32(r, 3);
+}
+
+inline void store4(__m512i v0, __m512i v1, __m512i v2, __m512i v3, const Clamp& cl, int8_t* const dst[4],
+                   const int count[4]) {
+  __m128i part[4];
+  pack4(v0, v1, v2, v3, cl, part);
+  for (int i = 0; i < 4; ++i) {
+    if (!dst[i]) continue;
+    if (count[i] == 16) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst[i]), part[i]);
+    } else {
+      _mm_mask_storeu_epi8(dst[i], static_cast<__mmask16>((1u << count[i]) - 1), part[i]);
+    }
   }
+}
+
+// Requantizes one accumulator vector alone and stores `count` lanes (the GEMV's panels).
+inline void store1(__m512i acc, const Rq16& q, const Clamp& cl, int8_t* c, int count) {
+  int8_t* dst[4] = {c, nullptr, nullptr, nullptr};
+  const int cnt[4] = {count, 0, 0, 0};
+  const __m512i v = requant16(acc, q);
+  store4(v, v, v, v, cl, dst, cnt);
 }
 
 // One MR x (16 * NV) tile: `a` the prepared rows (pstride apart), w the panel's weights, kgroups groups.
@@ -158,10 +198,8 @@ template <int MR, int NV>
 inline void tile(const int8_t* a, int pstride, const int8_t* w, int kgroups, const int32_t* bias,
                  const PanelRq& rq, const Clamp& cl, int8_t* c, size_t ldc) {
   __m512i acc[MR][NV];
-  for (int v = 0; v < NV; ++v) {
-    const __m512i b = _mm512_loadu_si512(bias + 16 * v);
-    for (int r = 0; r < MR; ++r) acc[r][v] = b;
-  }
+  for (int v = 0; v < NV; ++v)
+    for (int r = 0; r < MR; ++r) acc[r][v] = _mm512_loadu_si512(bias + 16 * v);
   for (int g = 0; g < kgroups; ++g, w += kGroupBytes) {
     __m512i wv[NV];
     for (int v = 0; v < NV; ++v) wv[v] = _mm512_loadu_si512(w + 64 * v);
@@ -172,9 +210,46 @@ inline void tile(const int8_t* a, int pstride, const int8_t* w, int kgroups, con
     }
   }
   const int cols = rq.cols;
-  for (int r = 0; r < MR; ++r) {
-    store16(acc[r][0], rq.q[0], cl, c + r * ldc, cols < 16 ? cols : 16);
-    if (NV == 2) store16(acc[r][NV - 1], rq.q[1], cl, c + r * ldc + 16, cols - 16);
+  if (NV == 1 && cols <= 8) {
+    // At most 8 columns: rows in pairs, one vector per pair (columns 0..7 of row r, then of row r + 1),
+    // so 8 rows take four requantizations and one pack instead of eight and two.
+    const __mmask16 mask = static_cast<__mmask16>((1u << cols) - 1);
+#pragma GCC unroll 2
+    for (int r0 = 0; r0 < MR; r0 += 8) {
+      __m512i v[4];
+      for (int i = 0; i < 4; ++i) {
+        const int ra = r0 + 2 * i < MR ? r0 + 2 * i : 0, rb = r0 + 2 * i + 1 < MR ? r0 + 2 * i + 1 : 0;
+        v[i] = requant16(_mm512_shuffle_i64x2(acc[ra][0], acc[rb][0], 0x44), rq.q[1]);
+      }
+      __m128i part[4];
+      pack4(v[0], v[1], v[2], v[3], cl, part);
+      for (int i = 0; i < 8 && r0 + i < MR; ++i) {
+        const __m128i h = i % 2 ? _mm_unpackhi_epi64(part[i / 2], part[i / 2]) : part[i / 2];
+        if (cols == 8) {
+          _mm_storel_epi64(reinterpret_cast<__m128i*>(c + (r0 + i) * ldc), h);
+        } else {
+          _mm_mask_storeu_epi8(c + (r0 + i) * ldc, mask, h);
+        }
+      }
+    }
+    return;
+  }
+  // Four vectors per pack: two rows of a full panel, four rows of a half one. Missing rows repeat row 0
+  // and are not stored.
+  constexpr int kRowsPerPack = 4 / NV;
+  // Unrolled, so that every accumulator index is a constant and the accumulators stay in registers.
+#pragma GCC unroll 8
+  for (int r0 = 0; r0 < MR; r0 += kRowsPerPack) {
+    __m512i v[4];
+    int8_t* dst[4];
+    int cnt[4];
+    for (int i = 0; i < 4; ++i) {
+      const int r = r0 + i / NV, vi = i % NV;
+      v[i] = requant16(acc[r < MR ? r : 0][vi], rq.q[vi]);
+      dst[i] = r < MR ? c + r * ldc + 16 * vi : nullptr;
+      cnt[i] = vi == 0 ? (cols < 16 ? cols : 16) : cols - 16;
+    }
+    store4(v[0], v[1], v[2], v[3], cl, dst, cnt);
   }
 }
 
@@ -189,17 +264,15 @@ inline void tile_panel(const int8_t* a, int pstride, const int8_t* w, int kgroup
 }
 
 // Rows fewer than kMr (only when m < kMr, or the output overlaps A): one tile of exactly that many rows.
+template <int MR>
 inline void tile_rows(int rows, const int8_t* a, int pstride, const int8_t* w, int kgroups, const int32_t* bias,
                       const PanelRq& rq, const Clamp& cl, int8_t* c, size_t ldc) {
-  switch (rows) {
-    case 1: tile_panel<1>(a, pstride, w, kgroups, bias, rq, cl, c, ldc); break;
-    case 2: tile_panel<2>(a, pstride, w, kgroups, bias, rq, cl, c, ldc); break;
-    case 3: tile_panel<3>(a, pstride, w, kgroups, bias, rq, cl, c, ldc); break;
-    case 4: tile_panel<4>(a, pstride, w, kgroups, bias, rq, cl, c, ldc); break;
-    case 5: tile_panel<5>(a, pstride, w, kgroups, bias, rq, cl, c, ldc); break;
-    case 6: tile_panel<6>(a, pstride, w, kgroups, bias, rq, cl, c, ldc); break;
-    case 7: tile_panel<7>(a, pstride, w, kgroups, bias, rq, cl, c, ldc); break;
-    default: tile_panel<kMr>(a, pstride, w, kgroups, bias, rq, cl, c, ldc); break;
+  if constexpr (MR > 0) {
+    if (rows == MR) {
+      tile_panel<MR>(a, pstride, w, kgroups, bias, rq, cl, c, ldc);
+    } else {
+      tile_rows<MR - 1>(rows, a, pstride, w, kgroups, bias, rq, cl, c, ldc);
+    }
   }
 }
 
@@ -235,8 +308,8 @@ void gemv_panels(const PackedGemm& p, const int8_t* a, int panel, int n_end, con
         VnniOps::requant_store(acc[q][1], p.out.multiplier.data() + col0 + 16, p.out.shift.data() + col0 + 16,
                                p.out, c + col0 + 16, cols - 16);
     } else {
-      store16(acc[q][0], rq.q[0], cl, c + col0, cols < 16 ? cols : 16);
-      if (cols > 16) store16(acc[q][1], rq.q[1], cl, c + col0 + 16, cols - 16);
+      store1(acc[q][0], rq.q[0], cl, c + col0, cols < 16 ? cols : 16);
+      if (cols > 16) store1(acc[q][1], rq.q[1], cl, c + col0 + 16, cols - 16);
     }
   }
 }
@@ -276,12 +349,18 @@ void run_vnni(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c
     gemm_c4::run<VnniOps, kVnniMr, kVnniNv>(p, m, a, lda, c, ldc, n_begin, n_end);
     return;
   }
-  const RequantClamp rc = requant_clamp(p.out.act_min, p.out.act_max);
-  const Clamp cl{rc.lo, rc.hi, rc.active};
+  Clamp cl;
+  const int32_t lo = p.out.act_min < -128 ? -128 : p.out.act_min, hi = p.out.act_max > 127 ? 127 : p.out.act_max;
+  cl.lo = _mm512_set1_epi8(static_cast<char>(lo));
+  cl.hi = _mm512_set1_epi8(static_cast<char>(hi));
+  cl.zp16 = _mm512_set1_epi16(static_cast<int16_t>(p.out.output_zero_point));
+  cl.lo_active = lo > -128;
+  cl.hi_active = hi < 127;
   const int k = p.k;
   const int kgroups = (k + 3) / 4;
   const int pstride = gemm_c4::prepared_stride(k);
   alignas(64) int8_t prepared[kMr * (gemm_c4::kPreparedKMax + 64)];
+  const int blocks_per_prepare = static_cast<int>(sizeof(prepared) / (static_cast<size_t>(pstride) * kMr));
   if (m == 1) {
     VnniOps::prepare_a(a, k, prepared);
     run_gemv(p, prepared, c, n_begin, n_end, cl);
@@ -304,22 +383,38 @@ void run_vnni(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c
       const int col0 = panel * kNr;
       panel_rq(p.out, col0, n_end - col0 < kNr ? n_end - col0 : kNr, &rq[panel - pb]);
     }
-    for (int m0 = 0; m0 < m; m0 += kMr) {
-      int r0 = m0, rows = m - m0 < kMr ? m - m0 : kMr;
-      if (rows < kMr && overlap_tail) {
-        r0 = m - kMr;
-        rows = kMr;
-      }
-      for (int r = 0; r < rows; ++r) VnniOps::prepare_a(a + (r0 + r) * lda, k, prepared + r * pstride);
-      int8_t* crow = c + r0 * ldc;
-      for (int panel = pb; panel < pe; ++panel) {
-        const int col0 = panel * kNr;
-        const int8_t* w = wbase + panel * panel_bytes;
-        if (rows == kMr) {
-          tile_panel<kMr>(prepared, pstride, w, kgroups, p.bias.data() + col0, rq[panel - pb], cl, crow + col0, ldc);
-        } else {
-          tile_rows(rows, prepared, pstride, w, kgroups, p.bias.data() + col0, rq[panel - pb], cl, crow + col0, ldc);
+    // Rows are prepared (made unsigned) for as many 8-row blocks as fit the buffer at once: a block's
+    // broadcasts read its rows right after prepare_a stored them, and with one panel per block (N <= 32)
+    // each block otherwise waited on its own stores.
+    auto blocks = [&](int r0, int nblocks, int rows) {
+      for (int r = 0; r < (nblocks - 1) * kMr + rows; ++r)
+        VnniOps::prepare_a(a + (r0 + r) * lda, k, prepared + r * pstride);
+      for (int blk = 0; blk < nblocks; ++blk) {
+        const int8_t* ap = prepared + blk * kMr * pstride;
+        int8_t* crow = c + (r0 + blk * kMr) * ldc;
+        for (int panel = pb; panel < pe; ++panel) {
+          const int col0 = panel * kNr;
+          const int8_t* w = wbase + panel * panel_bytes;
+          if (rows == kMr) {
+            tile_panel<kMr>(ap, pstride, w, kgroups, p.bias.data() + col0, rq[panel - pb], cl, crow + col0, ldc);
+          } else {
+            tile_rows<kMr - 1>(rows, ap, pstride, w, kgroups, p.bias.data() + col0, rq[panel - pb], cl,
+                               crow + col0, ldc);
+          }
         }
+      }
+    };
+    const int full_blocks = m / kMr;
+    for (int b0 = 0; b0 < full_blocks; b0 += blocks_per_prepare) {
+      const int nb = full_blocks - b0 < blocks_per_prepare ? full_blocks - b0 : blocks_per_prepare;
+      blocks(b0 * kMr, nb, kMr);
+    }
+    if (full_blocks * kMr < m) {
+      // Leftover rows: a full block over the last kMr rows (overlapped) where allowed, else a smaller tile.
+      if (overlap_tail) {
+        blocks(m - kMr, 1, kMr);
+      } else {
+        blocks(full_blocks * kMr, 1, m - full_blocks * kMr);
       }
     }
   }
