@@ -359,8 +359,13 @@ void run_vnni(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c
   const int k = p.k;
   const int kgroups = (k + 3) / 4;
   const int pstride = gemm_c4::prepared_stride(k);
-  alignas(64) int8_t prepared[kMr * (gemm_c4::kPreparedKMax + 64)];
-  const int blocks_per_prepare = static_cast<int>(sizeof(prepared) / (static_cast<size_t>(pstride) * kMr));
+  // + 64: prepare_a writes whole 64-byte lines.
+  alignas(64) int8_t prepared[kMr * (gemm_c4::kPreparedKMax + 64) + 64];
+  // Dense rows whose k fills whole groups (1x1 convolutions over channels in multiples of 4) are prepared
+  // as one span, at their own stride: a few 64-byte steps per block instead of one or more per row.
+  const bool dense = lda == static_cast<size_t>(k) && k % 4 == 0;
+  const int astride = dense ? k : pstride;
+  const int blocks_per_prepare = static_cast<int>((sizeof(prepared) - 64) / (static_cast<size_t>(astride) * kMr));
   if (m == 1) {
     VnniOps::prepare_a(a, k, prepared);
     run_gemv(p, prepared, c, n_begin, n_end, cl);
@@ -387,18 +392,22 @@ void run_vnni(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c
     // broadcasts read its rows right after prepare_a stored them, and with one panel per block (N <= 32)
     // each block otherwise waited on its own stores.
     auto blocks = [&](int r0, int nblocks, int rows) {
-      for (int r = 0; r < (nblocks - 1) * kMr + rows; ++r)
-        VnniOps::prepare_a(a + (r0 + r) * lda, k, prepared + r * pstride);
+      const int nrows = (nblocks - 1) * kMr + rows;
+      if (dense) {
+        VnniOps::prepare_a(a + r0 * lda, nrows * k, prepared);
+      } else {
+        for (int r = 0; r < nrows; ++r) VnniOps::prepare_a(a + (r0 + r) * lda, k, prepared + r * pstride);
+      }
       for (int blk = 0; blk < nblocks; ++blk) {
-        const int8_t* ap = prepared + blk * kMr * pstride;
+        const int8_t* ap = prepared + blk * kMr * astride;
         int8_t* crow = c + (r0 + blk * kMr) * ldc;
         for (int panel = pb; panel < pe; ++panel) {
           const int col0 = panel * kNr;
           const int8_t* w = wbase + panel * panel_bytes;
           if (rows == kMr) {
-            tile_panel<kMr>(ap, pstride, w, kgroups, p.bias.data() + col0, rq[panel - pb], cl, crow + col0, ldc);
+            tile_panel<kMr>(ap, astride, w, kgroups, p.bias.data() + col0, rq[panel - pb], cl, crow + col0, ldc);
           } else {
-            tile_rows<kMr - 1>(rows, ap, pstride, w, kgroups, p.bias.data() + col0, rq[panel - pb], cl,
+            tile_rows<kMr - 1>(rows, ap, astride, w, kgroups, p.bias.data() + col0, rq[panel - pb], cl,
                                crow + col0, ldc);
           }
         }
