@@ -1,16 +1,18 @@
 // AVX-512 VNNI int8 GEMM, 8x32c4 (vpdpbusd). vpdpbusd multiplies unsigned by signed bytes: activations get
-// +128 (xor 0x80) once per block of rows, and the bias got -(a_zero_point + 128) * rowsum(W) at pack time.
+// +128 (xor 0x80) once per group of row blocks, and the bias got -(a_zero_point + 128) * rowsum(W) at pack
+// time.
 //
 // At the K of MobileNet pointwise layers (8..144) the output stage, not the dot products, is most of the
 // work: 16 outputs cost 2..36 vpdpbusd but about a dozen output-stage instructions. So, as in the AVX2
-// kernel, the output-stage constants are built once per panel group (not per tile), a tile's rows take
-// requant8's short form (gemm_requant_avx2.h) on 16 lanes at once, and each row of 16 goes to int8 with one
-// saturating vpmovsdb and a masked store. A last panel with at most 16 real columns (N = 8, 16, 24
-// projections) runs one vector wide. Leftover rows run as one more full 8-row block over the last rows
-// (overlapped, same bytes). M = 1 (batch-1 fully connected) runs four panels side by side, eight independent
-// accumulator chains per broadcast, instead of one tile row that waits on vpdpbusd's latency.
-// Rows deeper than kPreparedKMax and layers whose output stage needs requant8's general form (left
-// shifts, shift 0, INT_MIN multipliers) keep the portable c4 body (gemm_c4_body.h).
+// kernel, the output-stage constants are built once per panel group (not per tile); every 16 lanes take
+// requant8's short form (gemm_requant_avx2.h) written with AVX-512's arithmetic 64-bit shifts; four such
+// vectors (two rows of a panel) go to int8 through one saturating pack, the zero point added in int16
+// between its two steps. A last panel with at most 16 real columns runs one vector wide, and one with at
+// most 8 (N = 8 projections) two rows per vector. Leftover rows run as one more full 8-row block over the
+// last rows (overlapped, same bytes). M = 1 (batch-1 fully connected) runs four panels side by side, eight
+// independent accumulator chains per broadcast, instead of one tile row that waits on vpdpbusd's latency.
+// Rows deeper than kPreparedKMax, and panels whose output stage needs requant8's general form (left
+// shifts, shift 0), run the portable c4 body (gemm_c4_body.h).
 #include <immintrin.h>
 
 #include <cstring>
@@ -100,39 +102,46 @@ struct PanelRq {
 
 inline __m512i join(__m256i lo, __m256i hi) { return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1); }
 
+// The short form's constants of 16 columns (every shift < 0, i.e. r = -shift in [1, 31]; callers checked),
+// built directly in 512-bit lanes: a panel costs about 30 instructions, which matters where a call covers
+// few rows (GEMV, small bands).
+inline void rq16(__m512i m, __m512i shift, Rq16* q) {
+  const __m512i r = _mm512_min_epi32(_mm512_sub_epi32(_mm512_setzero_si512(), shift), _mm512_set1_epi32(31));
+  const __m512i r_even = _mm512_and_si512(r, _mm512_set1_epi64(0xFFFFFFFF));
+  const __m512i r_odd = _mm512_srli_epi64(r, 32);
+  const __m512i one = _mm512_set1_epi64(1), c30 = _mm512_set1_epi64(30);
+  const __m512i half = _mm512_set1_epi64(int64_t{1} << 30);
+  q->mult = m;
+  q->mult_odd = _mm512_srli_epi64(m, 32);
+  q->nudge_even = _mm512_add_epi64(half, _mm512_sllv_epi64(one, _mm512_add_epi64(r_even, c30)));
+  q->nudge_odd = _mm512_add_epi64(half, _mm512_sllv_epi64(one, _mm512_add_epi64(r_odd, c30)));
+  q->shift_even = _mm512_add_epi64(r_even, _mm512_set1_epi64(31));
+  q->shift_odd_hi = _mm512_sub_epi64(r_odd, one);
+}
+
+// general is true when some real column shifts left or not at all (shift >= 0: requant8's general form);
+// the constants are then not built (those panels run the portable body).
 inline void panel_rq(const OutputStage& os, int col0, int cols, PanelRq* rq) {
+  // Padding columns are never stored; multiplier 0 and shift -1 keep them on the short form.
+  const __m512i pad_shift = _mm512_set1_epi32(-1);
+  const __mmask16 k0 = cols >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << cols) - 1);
+  const __mmask16 k1 = cols >= 32 ? __mmask16(0xFFFF) : cols <= 16 ? 0 : static_cast<__mmask16>((1u << (cols - 16)) - 1);
   const int32_t* mult = os.multiplier.data() + col0;
   const int32_t* shift = os.shift.data() + col0;
-  int32_t mult_pad[kNr], shift_pad[kNr];
-  if (cols < kNr) {
-    for (int j = 0; j < kNr; ++j) {
-      // Padding columns are never stored; a right shift there keeps the panel on the short form.
-      mult_pad[j] = j < cols ? mult[j] : 0;
-      shift_pad[j] = j < cols ? shift[j] : -1;
-    }
-    mult = mult_pad;
-    shift = shift_pad;
-  }
-  rq->general = false;
+  const __m512i m0 = _mm512_maskz_loadu_epi32(k0, mult), m1 = _mm512_maskz_loadu_epi32(k1, mult + 16);
+  const __m512i s0 = _mm512_mask_loadu_epi32(pad_shift, k0, shift);
+  const __m512i s1 = _mm512_mask_loadu_epi32(pad_shift, k1, shift + 16);
   rq->cols = cols;
-  const __m512i bias63 = _mm512_set1_epi64(INT64_MIN);  // requant_cols8's nudges carry 2^63; these do not
-  RequantCols8 c8[4];
-  for (int i = 0; i < 4; ++i) {
-    c8[i] = requant_cols8(mult + 8 * i, shift + 8 * i, 0);
-    rq->general = rq->general || c8[i].general();
-  }
-  for (int v = 0; v < 2; ++v) {
-    // A panel of at most 8 columns requantizes two rows per vector (tile<MR, 1>): q[1] then holds the
-    // constants of columns 0..7 twice.
-    const RequantCols8& a = cols <= 8 ? c8[0] : c8[2 * v];
-    const RequantCols8& b = cols <= 8 ? c8[0] : c8[2 * v + 1];
-    Rq16& q = rq->q[v];
-    q.mult = join(a.mult, b.mult);
-    q.mult_odd = join(a.mult_odd, b.mult_odd);
-    q.nudge_even = _mm512_xor_si512(join(a.nudge_even, b.nudge_even), bias63);
-    q.nudge_odd = _mm512_xor_si512(join(a.nudge_odd, b.nudge_odd), bias63);
-    q.shift_even = join(a.shift_even, b.shift_even);
-    q.shift_odd_hi = join(a.shift_odd_hi, b.shift_odd_hi);
+  rq->general = (_mm512_cmpge_epi32_mask(s0, _mm512_setzero_si512()) |
+                 _mm512_cmpge_epi32_mask(s1, _mm512_setzero_si512())) != 0;
+  if (rq->general) return;
+  rq16(m0, s0, &rq->q[0]);
+  if (cols <= 8) {
+    // Two rows per vector (tile<MR, 1>): q[1] holds the constants of columns 0..7 twice.
+    const __m512i lo = _mm512_shuffle_i64x2(m0, m0, 0x44), slo = _mm512_shuffle_i64x2(s0, s0, 0x44);
+    rq16(lo, slo, &rq->q[1]);
+  } else {
+    rq16(m1, s1, &rq->q[1]);
   }
 }
 
@@ -331,10 +340,16 @@ inline bool overlaps(const int8_t* a, size_t a_len, const int8_t* c, size_t c_le
   return a0 < c0 + c_len && c0 < a0 + a_len;
 }
 
-// Whether some real column of the panels [n_begin, n_end) needs requant8's general form.
+// The portable c4 body, kept out of line: inlined into run_vnni it cost the tiles 10% (register pressure).
+__attribute__((noinline)) void run_portable(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c,
+                                            size_t ldc, int n_begin, int n_end) {
+  gemm_c4::run<VnniOps, kVnniMr, kVnniNv>(p, m, a, lda, c, ldc, n_begin, n_end);
+}
+
+// Whether some column of [n_begin, n_end) needs requant8's general form (shift >= 0).
 bool any_general(const OutputStage& os, int n_begin, int n_end) {
   for (int j = n_begin; j < n_end; ++j)
-    if (os.shift[j] >= 0 || os.multiplier[j] == INT32_MIN) return true;
+    if (os.shift[j] >= 0) return true;
   return false;
 }
 
@@ -345,8 +360,8 @@ void pack_vnni(const int8_t* w, const int32_t* bias, int n, int k, int32_t a_zer
 void run_vnni(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c, size_t ldc, int n_begin,
               int n_end) {
   if (m <= 0 || n_begin >= n_end) return;
-  if (p.k > gemm_c4::kPreparedKMax || any_general(p.out, n_begin, n_end)) {
-    gemm_c4::run<VnniOps, kVnniMr, kVnniNv>(p, m, a, lda, c, ldc, n_begin, n_end);
+  if (p.k > gemm_c4::kPreparedKMax) {
+    run_portable(p, m, a, lda, c, ldc, n_begin, n_end);
     return;
   }
   Clamp cl;
@@ -368,7 +383,13 @@ void run_vnni(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c
   const int blocks_per_prepare = static_cast<int>((sizeof(prepared) - 64) / (static_cast<size_t>(astride) * kMr));
   if (m == 1) {
     VnniOps::prepare_a(a, k, prepared);
-    run_gemv(p, prepared, c, n_begin, n_end, cl);
+    run_gemv(p, prepared, c, n_begin, n_end, cl);  // general panels are handled per panel there
+    return;
+  }
+  // Checked once per call (the loops below stay free of it; handled per panel there, the tiles ran 10%
+  // slower).
+  if (any_general(p.out, n_begin, n_end)) {
+    run_portable(p, m, a, lda, c, ldc, n_begin, n_end);
     return;
   }
   const size_t panel_bytes = static_cast<size_t>(kgroups) * kGroupBytes;
@@ -386,7 +407,9 @@ void run_vnni(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c
     const int pe = pb + group < last_panel ? pb + group : last_panel;
     for (int panel = pb; panel < pe; ++panel) {
       const int col0 = panel * kNr;
-      panel_rq(p.out, col0, n_end - col0 < kNr ? n_end - col0 : kNr, &rq[panel - pb]);
+      const int col_end = n_end - col0 < kNr ? n_end : col0 + kNr;
+      panel_rq(p.out, col0, col_end - col0, &rq[panel - pb]);
+      // A panel with left shifts or shift 0 (rare: real layers scale down) runs the portable body whole.
     }
     // Rows are prepared (made unsigned) for as many 8-row blocks as fit the buffer at once: a block's
     // broadcasts read its rows right after prepare_a stored them, and with one panel per block (N <= 32)
