@@ -1,6 +1,7 @@
 // Depthwise conv, AVX-512 VNNI path. Depthwise has no reduction over a contiguous k for vpdpbusd to use,
 // so this path is the AVX2 kernel source (dwconv_x86.inc) compiled with this file's AVX-512 flags: the
 // same arithmetic as the AVX2 path, which the tests compare against the reference on every machine.
+// Depth multipliers > 1 run dwconv_multiplier_avx512vnni.cpp.
 #include <immintrin.h>
 
 #include <cstddef>
