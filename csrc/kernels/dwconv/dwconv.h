@@ -14,7 +14,8 @@
 //
 // Every SIMD path has fast variants for 3x3 and 5x5 at stride 1 and 2 (dilation 1, depth multiplier 1)
 // and a generic SIMD variant for any other kernel size / stride / dilation with depth multiplier 1; depth
-// multipliers > 1 run the reference loops. PackedDwConv::variant names what was chosen.
+// multipliers > 1 run their own kernel on x86 (dwconv_multiplier.h, any kernel size up to kMaxSimdTaps taps)
+// and the reference loops on ARM. PackedDwConv::variant names what was chosen.
 // Results are bit-identical across paths and thread counts.
 #pragma once
 #include <cstddef>

@@ -18,8 +18,9 @@
 //   PackedDwConv::bias: [out_c rounded up to 16] = bias[c] - in_zp * sum_taps w[c] (mod 2^32), 0 beyond:
 //   the zero point is folded out of the inner loop, and a padding tap reads in_zp, which the fold cancels.
 //
-// Reference buffer (and SIMD paths with depth multiplier > 1): weights verbatim [kh][kw][out_c], bias
-// verbatim [out_c] (zeros when absent).
+// Reference buffer (and the ARM paths with depth multiplier > 1): weights verbatim [kh][kw][out_c], bias
+// verbatim [out_c] (zeros when absent). The x86 paths pack depth multipliers > 1 themselves
+// (dwconv_multiplier.h).
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -1,10 +1,11 @@
 // The int8 GEMM body for "c4" dot-product instructions (x86 vpdpbusd, ARM sdot), written once over a
 // tiny set of vector operations `V` so that the same packing, zero-point folding, tiling and tail logic runs
-//   - with AVX-512 VNNI intrinsics (gemm_avx512vnni.cpp),
 //   - with ARM dotprod intrinsics (gemm_neondot.cpp),
+//   - with AVX-512 VNNI intrinsics (gemm_avx512vnni.cpp), there only for rows deeper than kPreparedKMax and
+//     for panels whose output stage needs requant8's general form: the common case has its own tiles and
+//     output stage in that file, tested on VNNI hardware by test_gemm.cpp's real-path sweeps,
 //   - with scalar emulations of those operations in csrc/tests/test_gemm.cpp, which checks the VNNI and
-//     dotprod instantiations bit for bit on any machine (this matters most for VNNI: the build machine
-//     cannot run it, CI may).
+//     dotprod instantiations bit for bit on any machine.
 //
 // Packed layout (gemm_pack::pack_cgroups with group 4): panels of NR = NV * V::kLanes columns; per panel,
 // per group of 4 k, NR x 4 bytes; vector v of a group holds columns [v*kLanes, (v+1)*kLanes) x 4 k.
