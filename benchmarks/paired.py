@@ -11,8 +11,10 @@ block, the order reversed every block; each block's ratio compares two medians t
 Per network, thread count and path it prints both medians (over blocks) and the median and quartiles of the
 per-block ratios. `--paths` are measured at one thread: `auto` (what edgekd picks), `all` (every path this
 CPU runs, ref included) or names; `--mt-paths` at the other thread counts. Each backend runs as many calls
-per block as fit in --block-seconds (at least --min-runs, at most --runs). Networks come from
-benchmarks/zoo/networks.py. Needs ai-edge-litert (the `peers` extra)."""
+per block as fit in --block-seconds (at least --min-runs, at most --runs). On a host busier than its cores,
+wall time measures the share of CPU each block got as much as the code: at one thread `--clock cpu` times
+the calling thread's CPU time instead (both runtimes compute in the calling thread at one thread). Networks
+come from benchmarks/zoo/networks.py. Needs ai-edge-litert (the `peers` extra)."""
 from __future__ import annotations
 
 import argparse
@@ -30,14 +32,17 @@ from machine import table_heading  # noqa: E402
 from networks import select  # noqa: E402
 
 
-def _block_median_ms(fn, runs: int, warmup: int) -> float:
+CLOCKS = {"wall": time.perf_counter_ns, "cpu": time.thread_time_ns}
+
+
+def _block_median_ms(fn, runs: int, warmup: int, clock=time.perf_counter_ns) -> float:
     for _ in range(warmup):
         fn()
     samples = []
     for _ in range(runs):
-        t0 = time.perf_counter_ns()
+        t0 = clock()
         fn()
-        samples.append(time.perf_counter_ns() - t0)
+        samples.append(clock() - t0)
     return statistics.median(samples) / 1e6
 
 
@@ -79,7 +84,7 @@ def load_edgekd(model: bytes, threads: int, path: str):
 
 
 def measure(model: bytes, threads: int, paths: list[str], blocks: int, block_seconds: float,
-            min_runs: int, max_runs: int) -> dict[str, dict]:
+            min_runs: int, max_runs: int, clock: str = "wall") -> dict[str, dict]:
     """Per path: edgekd and LiteRT medians over blocks (ms), the per-block edgekd / LiteRT ratios, and the
     path edgekd actually ran."""
     from ai_edge_litert.interpreter import Interpreter
@@ -110,7 +115,7 @@ def measure(model: bytes, threads: int, paths: list[str], blocks: int, block_sec
     for b in range(blocks):
         order = list(calls) if b % 2 == 0 else list(calls)[::-1]
         for key in order:
-            times[key].append(_block_median_ms(calls[key], runs[key], max(1, runs[key] // 10)))
+            times[key].append(_block_median_ms(calls[key], runs[key], max(1, runs[key] // 10), CLOCKS[clock]))
     res = {}
     for p in paths:
         ratios = [e / lt for e, lt in zip(times[p], times["litert"])]
@@ -129,9 +134,15 @@ def main() -> int:
     ap.add_argument("--block-seconds", type=float, default=0.25, help="per backend per block")
     ap.add_argument("--min-runs", type=int, default=3)
     ap.add_argument("--runs", type=int, default=1000, help="most timed calls per backend per block")
+    ap.add_argument("--clock", choices=list(CLOCKS), default="wall",
+                    help="wall: latency; cpu: the calling thread's CPU time, which a busy host's preemptions "
+                         "do not inflate (one thread only: other threads' work is not counted)")
     ap.add_argument("--markdown", type=Path, help="also write the table here")
     ap.add_argument("--json", type=Path, help="per-block times and ratios")
     args = ap.parse_args()
+    if args.clock == "cpu" and any(int(t) != 1 for t in args.threads.split(",")):
+        print("error: --clock cpu counts the calling thread only; use it with --threads 1", file=sys.stderr)
+        return 2
     try:
         nets = select(args.networks)
         paths_1t, paths_mt = expand_paths(args.paths), expand_paths(args.mt_paths)
@@ -140,8 +151,9 @@ def main() -> int:
         return 2
 
     command = "python benchmarks/paired.py " + " ".join(sys.argv[1:])
-    lines = [table_heading(f"edgekd vs LiteRT (XNNPACK) in one process, batch 1, {args.blocks} alternating "
-                           f"blocks of ~{args.block_seconds} s per backend", command), "",
+    what = "latency" if args.clock == "wall" else "CPU time of the calling thread"
+    lines = [table_heading(f"edgekd vs LiteRT (XNNPACK) in one process, batch 1, {what}, {args.blocks} "
+                           f"alternating blocks of ~{args.block_seconds} s per backend", command), "",
              "| network | threads | path | edgekd ms | LiteRT (XNNPACK) ms | edgekd / LiteRT, median of blocks "
              "| quartiles |", "|---|---|---|---|---|---|---|"]
     print("\n".join(lines), flush=True)
@@ -150,7 +162,8 @@ def main() -> int:
         model = net.tflite()
         for threads in [int(t) for t in args.threads.split(",")]:
             paths = paths_1t if threads == 1 else paths_mt
-            res = measure(model, threads, paths, args.blocks, args.block_seconds, args.min_runs, args.runs)
+            res = measure(model, threads, paths, args.blocks, args.block_seconds, args.min_runs, args.runs,
+                          args.clock)
             for p, r in res.items():
                 q1, _, q3 = statistics.quantiles(r["ratios"], n=4)
                 label = f"auto ({r['ran']})" if p == "auto" else p
