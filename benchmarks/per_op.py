@@ -31,7 +31,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent / "zoo"))
 from networks import select  # noqa: E402
-from paired import _block_median_ms, load_edgekd  # noqa: E402
+from paired import CLOCKS, _block_median_ms, load_edgekd  # noqa: E402
 
 
 def one_op_model(graph, index: int) -> bytes:
@@ -135,7 +135,12 @@ def main() -> int:
     ap.add_argument("--blocks", type=int, default=5)
     ap.add_argument("--runs", type=int, default=300, help="most timed calls per model per backend per block")
     ap.add_argument("--block-seconds", type=float, default=0.1, help="per model per backend per block")
+    ap.add_argument("--clock", choices=list(CLOCKS), default="wall",
+                    help="cpu: the calling thread's CPU time (one thread only; see paired.py)")
     args = ap.parse_args()
+    if args.clock == "cpu" and args.threads != 1:
+        print("error: --clock cpu counts the calling thread only; use it with --threads 1", file=sys.stderr)
+        return 2
 
     from edgekd.tflite.reader import read_tflite
 
@@ -167,7 +172,7 @@ def main() -> int:
             order = [(0, ours), (1, litert)] if block % 2 == 0 else [(1, litert), (0, ours)]
             for side, fn in order:
                 n = runs[key][side]
-                times[key][side].append(_block_median_ms(fn, n, max(1, n // 10)) * 1000)
+                times[key][side].append(_block_median_ms(fn, n, max(1, n // 10), CLOCKS[args.clock]) * 1000)
     med = {key: (statistics.median(t[0]), statistics.median(t[1])) for key, t in times.items()}
     prof = edgekd_profile(whole, args.threads, args.path, max(10, runs["whole"][0]))
 
@@ -175,10 +180,10 @@ def main() -> int:
         base = med["baseline 1" if entries[key][2] == 1 else "baseline 2"]
         return med[key][0] - base[0], med[key][1] - base[1]
 
-    print(f"{name}, {args.threads} thread(s), edgekd path {args.path}, {args.blocks} blocks of up to {args.runs} "
-          f"calls (~{args.block_seconds} s); microseconds per op, call overhead removed (edgekd "
+    print(f"{name}, {args.threads} thread(s), {args.clock} clock, edgekd path {args.path}, {args.blocks} blocks of "
+          f"up to {args.runs} calls (~{args.block_seconds} s); microseconds per op, call overhead removed (edgekd "
           f"{med['baseline 1'][0]:.2f} / {med['baseline 2'][0]:.2f}, LiteRT {med['baseline 1'][1]:.2f} / "
-          f"{med['baseline 2'][1]:.2f} for one / two inputs); 'in network' is edgekd's own profile\n")
+          f"{med['baseline 2'][1]:.2f} for one / two inputs); 'in network' is edgekd's own profile (wall clock)\n")
     print("| op | type | output | edgekd kernel | edgekd in network us | edgekd us | LiteRT us | edgekd / LiteRT "
           "| edgekd - LiteRT us |")
     print("|---|---|---|---|---|---|---|---|---|")
