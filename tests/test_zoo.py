@@ -1,8 +1,10 @@
 """The committed model zoo (tests/data/zoo/, made by TensorFlow's converter with benchmarks/zoo/make_zoo.py):
 edgekd equals LiteRT's builtin kernels bit for bit on every SIMD path available here, at 1 and 2 threads,
-on seeded random int8 inputs."""
+on seeded random int8 inputs. The big zoo models (not committed; about a minute on the ref path) are checked
+the same way with EDGEKD_TEST_BIG_ZOO=1, once make_zoo.py has built them into $EDGEKD_ZOO_CACHE."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +18,8 @@ from edgekd.tflite.writer import write_tflite  # noqa: E402
 from runtime_helpers import available_paths, edgekd_outputs, first_difference, litert_outputs  # noqa: E402
 
 ZOO = Path(__file__).parent / "data" / "zoo"
+CACHE = Path(os.environ.get("EDGEKD_ZOO_CACHE", Path.home() / ".cache" / "edgekd" / "zoo"))
+BIG = ["mobilenet_v1_100_224", "resnet18_224", "efficientnet_lite0"]
 # stem -> the op types the converter must have written (what each model is in the zoo for)
 MODELS: dict[str, set[str]] = {
     "ds_cnn_kws": {"CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "FULLY_CONNECTED", "SOFTMAX"},
@@ -48,7 +52,7 @@ def _model(stem: str, part: str) -> tuple[bytes, list[np.ndarray], list[np.ndarr
     """(model bytes, inputs, LiteRT builtin outputs) on three seeded random int8 inputs, each with its own
     offset and spread (i.i.d. noise alone averages out in pooled networks)."""
     if (stem, part) not in _cache:
-        blob = (ZOO / f"{stem}.tflite").read_bytes()
+        blob = ((CACHE if stem in BIG else ZOO) / f"{stem}.tflite").read_bytes()
         if part == "features":
             blob = features_model(blob)
         g = read_tflite(blob)
@@ -94,3 +98,15 @@ def test_zoo_matches_litert_builtin(stem, path, threads, part):
                                          f"{first_difference(out, ref)}"
     if part == "features":  # features that ignore the input would pass the comparison without testing much
         assert not np.array_equal(refs[0], refs[1]), f"{stem}: features do not depend on the input"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("stem", BIG)
+def test_big_zoo_matches_litert_builtin(stem, path, threads):
+    if os.environ.get("EDGEKD_TEST_BIG_ZOO") != "1":
+        pytest.skip("big zoo models are checked with EDGEKD_TEST_BIG_ZOO=1")
+    if not (CACHE / f"{stem}.tflite").exists():
+        pytest.skip(f"{CACHE / stem}.tflite not built (python benchmarks/zoo/make_zoo.py --only {stem})")
+    test_zoo_matches_litert_builtin(stem, path, threads, "features")
