@@ -196,11 +196,25 @@ def main() -> int:
         ratio = f"{e / lt:.2f}" if lt > 0.05 else "-"
         kernel, prof_us = prof.get(i, ("-", float("nan")))
         print(f"| {i} | {op.type} | {shape} | {kernel} | {prof_us:.2f} | {e:.2f} | {lt:.2f} | {ratio} | {e - lt:.2f} |")
+    by_type: dict[str, list[float]] = {}
+    for i, op in enumerate(graph.ops):
+        e, lt = net(i)
+        acc = by_type.setdefault(op.type, [0, 0.0, 0.0])
+        acc[0] += 1
+        acc[1] += e
+        acc[2] += lt
     e, lt = net("whole")
     in_net = sum(v[1] for v in prof.values())
     print(f"| all | sum of the ops | | | {in_net:.1f} | {total[0]:.1f} | {total[1]:.1f} | {total[0] / total[1]:.3f} "
           f"| {total[0] - total[1]:.1f} |")
     print(f"| all | whole network | | | | {e:.1f} | {lt:.1f} | {e / lt:.3f} | {e - lt:.1f} |")
+    print("\n| op type | ops | edgekd us | LiteRT us | edgekd / LiteRT | edgekd - LiteRT us | share of the gap |")
+    print("|---|---|---|---|---|---|---|")
+    gap = total[0] - total[1]
+    for t, (n, e, lt) in sorted(by_type.items(), key=lambda kv: kv[1][2] - kv[1][1]):
+        ratio = f"{e / lt:.2f}" if lt > 0.05 else "-"
+        share = f"{100 * (e - lt) / gap:.0f}%" if abs(gap) > 1e-9 else "-"
+        print(f"| {t} | {n} | {e:.1f} | {lt:.1f} | {ratio} | {e - lt:.1f} | {share} |")
     return 0
 
 
