@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import statistics
 import sys
 import tempfile
@@ -147,7 +148,7 @@ def main() -> int:
                           + (f", edgekd/LiteRT {ratio:.2f}" if ratio else ""), file=sys.stderr)
     f = lambda v, spec=".3f": "-" if v is None else format(v, spec)  # noqa: E731
     ms = lambda v: "-" if v is None else fmt_ms(v)  # noqa: E731
-    command = "python benchmarks/compare.py " + " ".join(sys.argv[1:])
+    command = shlex.join(["python", "benchmarks/compare.py", *sys.argv[1:]])
     lines = [table_heading(f"Batch 1, p50 latency in ms (median of >= {args.runs} runs, median over {args.rounds} "
                            "rounds, each backend in its own process)", command), "",
              "| network | threads | edgekd path | edgekd | LiteRT (XNNPACK) | ONNX Runtime int8 | PyTorch fp32 "

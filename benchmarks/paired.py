@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import statistics
 import sys
 import time
@@ -150,7 +151,7 @@ def main() -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
 
-    command = "python benchmarks/paired.py " + " ".join(sys.argv[1:])
+    command = shlex.join(["python", "benchmarks/paired.py", *sys.argv[1:]])
     what = "latency" if args.clock == "wall" else "CPU time of the calling thread"
     lines = [table_heading(f"edgekd vs LiteRT (XNNPACK) in one process, batch 1, {what}, {args.blocks} "
                            f"alternating blocks of ~{args.block_seconds} s per backend", command), "",
