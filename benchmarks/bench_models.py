@@ -3,30 +3,34 @@ default XNNPACK delegate, batch 1, 1 and 2 threads, same int8 .tflite.
 
     pytest benchmarks/bench_models.py --benchmark-only --benchmark-columns=median,iqr,rounds
 
-benchmarks/compare.py prints the README's table (adds ONNX Runtime and PyTorch, each in its own process).
+The networks: edgekd's three small MobileNet-style test graphs and the committed zoo (tests/data/zoo, TF's
+converter), plus the big zoo models where benchmarks/zoo/make_zoo.py has built them
+(EDGEKD_BENCH_NETWORKS overrides the selection, e.g. "zoo" or "all"; see benchmarks/zoo/networks.py).
+benchmarks/compare.py prints the README's table (adds ONNX Runtime and PyTorch, each in its own process);
+benchmarks/paired.py gives the edgekd / LiteRT ratio we quote.
 """
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import edgekd
-from edgekd.testing import models
-from edgekd.tflite.writer import write_tflite
 
-NETWORKS = {
-    "small_cnn": lambda: models.small_cnn(seed=0),
-    "mobilenet_v2_0.35_96": lambda: models.mobilenet_v2(0.35, 96, seed=0),
-    "mobilenet_v3_small_0.75_96": lambda: models.mobilenet_v3_small(0.75, 96, seed=0),
-}
+sys.path.insert(0, str(Path(__file__).resolve().parent / "zoo"))
+from networks import select  # noqa: E402
+
+_DEFAULT = "small CNN 28x28x1,MobileNetV2 0.35 96x96,MobileNetV3-Small 0.75 96x96,zoo"
+NETWORKS = {n.name: n for n in select(os.environ.get("EDGEKD_BENCH_NETWORKS", _DEFAULT), warn=False)}
 _BLOBS: dict[str, bytes] = {}
 
 
 def _blob(name: str) -> bytes:
     if name not in _BLOBS:
-        _BLOBS[name] = write_tflite(NETWORKS[name]())
+        _BLOBS[name] = NETWORKS[name].tflite()
     return _BLOBS[name]
 
 

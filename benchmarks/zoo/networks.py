@@ -1,0 +1,106 @@
+"""The benchmark networks by name: edgekd's own MobileNet-style test graphs (edgekd.testing.models) and the
+zoo of TensorFlow-converter models that benchmarks/zoo/make_zoo.py builds.
+
+Small zoo models are committed under tests/data/zoo/; the big ones live in $EDGEKD_ZOO_CACHE (default
+~/.cache/edgekd/zoo) and are left out, with a note, until make_zoo.py has built them. Needs no TensorFlow.
+
+A selection (``--networks`` of compare.py, paired.py and per_op.py) is a comma-separated list of display
+names, file stems (``resnet8_cifar``) or groups: ``builtin``, ``zoo``, ``all``."""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+REPO = Path(__file__).resolve().parents[2]
+COMMITTED_DIR = REPO / "tests" / "data" / "zoo"
+CACHE_DIR = Path(os.environ.get("EDGEKD_ZOO_CACHE", Path.home() / ".cache" / "edgekd" / "zoo"))
+
+
+@dataclass(frozen=True)
+class ZooEntry:
+    stem: str
+    committed: bool
+
+    @property
+    def path(self) -> Path:
+        return (COMMITTED_DIR if self.committed else CACHE_DIR) / f"{self.stem}.tflite"
+
+
+ZOO: dict[str, ZooEntry] = {
+    "DS-CNN KWS 49x10x1": ZooEntry("ds_cnn_kws", True),
+    "DS-CNN 10x8 dw, multiplier 32, 49x40x1": ZooEntry("ds_cnn_multiplier", True),
+    "MobileNetV1 0.25 96x96": ZooEntry("mobilenet_v1_025_96", True),
+    "ResNet-8 32x32x3": ZooEntry("resnet8_cifar", True),
+    "FC autoencoder 640-128-8-640": ZooEntry("fc_autoencoder", True),
+    "tiny FC 3x16": ZooEntry("tiny_fc", True),
+    "MobileNetV1 1.0 224x224": ZooEntry("mobilenet_v1_100_224", False),
+    "ResNet-18 224x224": ZooEntry("resnet18_224", False),
+    "EfficientNet-Lite0 224x224": ZooEntry("efficientnet_lite0", False),
+}
+
+BUILTIN: dict[str, Callable] = {
+    "small CNN 28x28x1": lambda m: m.small_cnn(seed=0),
+    "MobileNetV2 0.35 96x96": lambda m: m.mobilenet_v2(0.35, 96, seed=0),
+    "MobileNetV3-Small 0.75 96x96": lambda m: m.mobilenet_v3_small(0.75, 96, seed=0),
+    "MobileNetV2 1.0 224x224": lambda m: m.mobilenet_v2(1.0, 224, seed=0),
+}
+STEMS = {e.stem: name for name, e in ZOO.items()}
+
+
+@dataclass(frozen=True)
+class Network:
+    name: str
+    source: str  # "builtin" or the .tflite path
+
+    def tflite(self) -> bytes:
+        if self.source == "builtin":
+            from edgekd.tflite.writer import write_tflite
+            return write_tflite(self.graph())
+        return Path(self.source).read_bytes()
+
+    def graph(self):
+        """The network as an edgekd ir.Graph (zoo files through edgekd's reader)."""
+        if self.source == "builtin":
+            from edgekd.testing import models
+            return BUILTIN[self.name](models)
+        from edgekd.tflite.reader import read_tflite
+        return read_tflite(Path(self.source).read_bytes())
+
+
+def all_names() -> list[str]:
+    return list(BUILTIN) + list(ZOO)
+
+
+def select(spec: str = "all", warn: bool = True) -> list[Network]:
+    """The networks named by ``spec``, in a fixed order; zoo files not built yet are left out with a note.
+    Raises ValueError naming any unknown name."""
+    wanted: list[str] = []
+    for part in (p.strip() for p in spec.split(",")):
+        if not part:
+            continue
+        if part == "all":
+            wanted += all_names()
+        elif part == "builtin":
+            wanted += list(BUILTIN)
+        elif part == "zoo":
+            wanted += list(ZOO)
+        elif part in BUILTIN or part in ZOO:
+            wanted.append(part)
+        elif part in STEMS:
+            wanted.append(STEMS[part])
+        else:
+            raise ValueError(f"unknown network {part!r}; known: builtin, zoo, all, "
+                             + ", ".join(all_names() + list(STEMS)))
+    out: list[Network] = []
+    for name in dict.fromkeys(wanted):
+        if name in BUILTIN:
+            out.append(Network(name, "builtin"))
+        elif ZOO[name].path.exists():
+            out.append(Network(name, str(ZOO[name].path)))
+        elif warn:
+            print(f"note: {name} left out: {ZOO[name].path} not built (run benchmarks/zoo/make_zoo.py)",
+                  file=sys.stderr)
+    return out
