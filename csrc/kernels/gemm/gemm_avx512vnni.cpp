@@ -102,8 +102,6 @@ struct PanelRq {
   int cols;  // real columns (1..32)
 };
 
-inline __m512i join(__m256i lo, __m256i hi) { return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1); }
-
 // The short form's constants of 16 columns (every shift < 0, i.e. r = -shift in [1, 31]; callers checked),
 // built directly in 512-bit lanes: a panel costs about 30 instructions, which matters where a call covers
 // few rows (GEMV, small bands).
