@@ -311,11 +311,13 @@ void gemv_panels(const PackedGemm& p, const int8_t* a, int panel, int n_end, con
     PanelRq rq;
     panel_rq(p.out, col0, cols, &rq);
     if (rq.general) {
-      VnniOps::requant_store(acc[q][0], p.out.multiplier.data() + col0, p.out.shift.data() + col0, p.out,
-                             c + col0, cols < 16 ? cols : 16);
-      if (cols > 16)
-        VnniOps::requant_store(acc[q][1], p.out.multiplier.data() + col0 + 16, p.out.shift.data() + col0 + 16,
-                               p.out, c + col0 + 16, cols - 16);
+      // requant_store reads 16 columns' parameters; the output stage holds only n, so a last panel's
+      // parameters are copied into a full panel's worth first (the missing columns are never stored).
+      alignas(64) int32_t mult[kNr] = {}, shift[kNr] = {};
+      std::memcpy(mult, p.out.multiplier.data() + col0, sizeof(int32_t) * cols);
+      std::memcpy(shift, p.out.shift.data() + col0, sizeof(int32_t) * cols);
+      VnniOps::requant_store(acc[q][0], mult, shift, p.out, c + col0, cols < 16 ? cols : 16);
+      if (cols > 16) VnniOps::requant_store(acc[q][1], mult + 16, shift + 16, p.out, c + col0 + 16, cols - 16);
     } else {
       store1(acc[q][0], rq.q[0], cl, c + col0, cols < 16 ? cols : 16);
       if (cols > 16) store1(acc[q][1], rq.q[1], cl, c + col0 + 16, cols - 16);
