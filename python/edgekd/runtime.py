@@ -1,7 +1,7 @@
 """Run int8 ``.tflite`` models on edgekd's native runtime.
 
 ``load(path_or_bytes)`` returns a :class:`Model` that is called like a function; ``edgekd.Interpreter``
-(edgekd.interpreter) offers LiteRT's ``Interpreter`` methods so LiteRT code switches by changing one import. Quantization at the edges
+(defined in edgekd.interpreter, on top of Model) offers LiteRT's ``Interpreter`` methods so LiteRT code switches by changing one import. Quantization at the edges
 uses the same integer routines as the model's QUANTIZE / DEQUANTIZE ops (no second rounding rule here).
 """
 from __future__ import annotations
@@ -241,13 +241,3 @@ def load(source: PathOrBytes, num_threads: int = 1) -> Model:
     """Loads an int8 ``.tflite`` model (a path or its bytes) on the SIMD path chosen for this machine."""
     return Model(source, num_threads=num_threads)
 
-
-def __getattr__(name: str) -> Any:
-    # LiteRT's Interpreter lives in edgekd.interpreter (it builds on Model); loaded on first use, no cycle.
-    if name == "Interpreter":
-        from .interpreter import Interpreter
-        return Interpreter
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-__all__ = ["Model", "load", "litert_details"]
