@@ -27,8 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent / "zoo"))
 from machine import table_heading  # noqa: E402
 from networks import BUILTIN as NETWORKS  # noqa: E402,F401  (name kept for the scripts that import it)
-from networks import Network, select  # noqa: E402
-from paired import expand_paths, fmt_ms  # noqa: E402
+from networks import Network  # noqa: E402
+from paired import fmt_ms, networks_and_paths  # noqa: E402
 
 BACKENDS = ["edgekd", "litert", "onnxruntime", "torch"]
 
@@ -100,12 +100,10 @@ def main() -> int:
     logging.getLogger().setLevel(logging.ERROR)  # quantize_static's advice
     from edgekd.bench.harness import BenchConfig, run_bench
 
-    try:
-        nets = select(args.networks)
-        paths_1t, paths_mt = expand_paths(args.paths), expand_paths(args.mt_paths)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
+    chosen = networks_and_paths(args)
+    if chosen is None:
         return 2
+    nets, paths_1t, paths_mt = chosen
     rows, raw = [], []
     with tempfile.TemporaryDirectory() as d:
         files = prepare(Path(d), nets)

@@ -69,6 +69,15 @@ def expand_paths(spec: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def networks_and_paths(args: argparse.Namespace) -> tuple[list, list[str], list[str]] | None:
+    """--networks, --paths and --mt-paths resolved; None after one error line on stderr."""
+    try:
+        return select(args.networks), expand_paths(args.paths), expand_paths(args.mt_paths)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return None
+
+
 def load_edgekd(model: bytes, threads: int, path: str):
     """edgekd's model with the SIMD path forced (selection happens at load); 'auto' leaves it to edgekd."""
     import edgekd
@@ -144,12 +153,10 @@ def main() -> int:
     if args.clock == "cpu" and any(int(t) != 1 for t in args.threads.split(",")):
         print("error: --clock cpu counts the calling thread only; use it with --threads 1", file=sys.stderr)
         return 2
-    try:
-        nets = select(args.networks)
-        paths_1t, paths_mt = expand_paths(args.paths), expand_paths(args.mt_paths)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
+    chosen = networks_and_paths(args)
+    if chosen is None:
         return 2
+    nets, paths_1t, paths_mt = chosen
 
     command = shlex.join(["python", "benchmarks/paired.py", *sys.argv[1:]])
     what = "latency" if args.clock == "wall" else "CPU time of the calling thread"

@@ -28,6 +28,14 @@ def _nothing_built(tmp_path):
     assert not list(tmp_path.glob("out*"))
 
 
+def _refused_before_the_build(tmp_path, model, args, *needles):
+    """Runs `edgekd deploy MODEL ARGS...`, checks the one-line error naming `needles` and that nothing was
+    built; returns the line."""
+    line = assert_one_line_error(_deploy(tmp_path, model, *args), "deploy", *needles)
+    _nothing_built(tmp_path)
+    return line
+
+
 @pytest.mark.parametrize("args, needles", [
     (["--emulate", "--threads", "-3"], ["--threads", "got -3"]),
     (["--threads", "0"], ["--threads", "got 0"]),
@@ -36,42 +44,32 @@ def _nothing_built(tmp_path):
     (["--emulate", "--threads", "many"], ["argument --threads: invalid int value: 'many'"]),
 ])
 def test_bad_numbers_fail_before_the_build(model, tmp_path, args, needles):
-    r = _deploy(tmp_path, model, "--device", "rpi4", "-o", tmp_path / "out", *args)
-    assert_one_line_error(r, "deploy", *needles)
-    _nothing_built(tmp_path)
+    _refused_before_the_build(tmp_path, model, ["--device", "rpi4", "-o", tmp_path / "out", *args], *needles)
 
 
-def test_unknown_device(model, tmp_path):
-    r = _deploy(tmp_path, model, "--device", "toaster", "--emulate")
-    assert_one_line_error(r, "deploy", "unknown device 'toaster'")
-    _nothing_built(tmp_path)
+@pytest.mark.parametrize("args, needles", [
+    (["--device", "toaster", "--emulate"], ["unknown device 'toaster'"]),
+    (["--device", "x86-64", "--host=-oProxyCommand=x"], ["bad --host"]),
+])
+def test_bad_device_or_host_spec(model, tmp_path, args, needles):
+    _refused_before_the_build(tmp_path, model, args, *needles)
 
 
 def test_malformed_model_fails_before_the_build(tmp_path):
     bad = tmp_path / "half.tflite"
     bad.write_bytes(write_tflite(small_cnn(seed=0))[:2000])
-    r = _deploy(tmp_path, bad, "--device", "x86-64", "--emulate")
-    assert_one_line_error(r, "deploy", "half.tflite", "truncated")
-    _nothing_built(tmp_path)
+    _refused_before_the_build(tmp_path, bad, ["--device", "x86-64", "--emulate"], "half.tflite", "truncated")
 
 
 def test_missing_model(tmp_path):
-    r = _deploy(tmp_path, tmp_path / "absent.tflite", "--device", "x86-64")
-    assert_one_line_error(r, "deploy", "absent.tflite", "no such model file")
-    _nothing_built(tmp_path)
+    _refused_before_the_build(tmp_path, tmp_path / "absent.tflite", ["--device", "x86-64"], "absent.tflite",
+                              "no such model file")
 
 
 def test_unreachable_host_keeps_the_port_and_builds_nothing(model, tmp_path):
-    r = _deploy(tmp_path, model, "--device", "x86-64", "--host", "nobody@127.0.0.1:1")
-    line = assert_one_line_error(r, "deploy", "cannot deploy to nobody@127.0.0.1:1:")
+    line = _refused_before_the_build(tmp_path, model, ["--device", "x86-64", "--host", "nobody@127.0.0.1:1"],
+                                     "cannot deploy to nobody@127.0.0.1:1:")
     assert "connection refused" in line or "unreachable" in line
-    _nothing_built(tmp_path)
-
-
-def test_bad_host_spec(model, tmp_path):
-    r = _deploy(tmp_path, model, "--device", "x86-64", "--host=-oProxyCommand=x")
-    assert_one_line_error(r, "deploy", "bad --host")
-    _nothing_built(tmp_path)
 
 
 def test_bench_table_shows_the_percentiles(model):

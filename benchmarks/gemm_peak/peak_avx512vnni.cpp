@@ -7,9 +7,7 @@
 namespace edgekd {
 namespace {
 
-uint64_t loop_avx512vnni(uint64_t iterations, int32_t* sink) {
-  if (iterations == 0) return 0;
-  uint64_t n = iterations;
+void chains_avx512vnni(uint64_t& n) {
   __asm__ volatile(
       "vpternlogd $0xff, %%zmm20, %%zmm20, %%zmm20\n\t"
       "vpternlogd $0xff, %%zmm21, %%zmm21, %%zmm21\n\t"
@@ -60,12 +58,11 @@ uint64_t loop_avx512vnni(uint64_t iterations, int32_t* sink) {
       : "+r"(n)
       :
       : "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21");
-  *sink ^= static_cast<int32_t>(n);
-  return iterations * 20 * 64;
 }
 
 }  // namespace
 
-extern const PeakLoop kPeakAvx512Vnni{Isa::kAvx512Vnni, &loop_avx512vnni, "vpdpbusd zmm (64 int8 MACs, independent)", 64};
+extern const PeakLoop kPeakAvx512Vnni{Isa::kAvx512Vnni, &peak_loop<chains_avx512vnni, 20 * 64>,
+    "vpdpbusd zmm (64 int8 MACs, independent)", 64};
 
 }  // namespace edgekd

@@ -10,10 +10,12 @@
 
 #include "edgekd/cpu.h"
 #include "kernels/conv/conv.h"
+#include "kernel_case_helpers.h"
 #include "runtime/thread_pool.h"
 #include "testing.h"
 
 using namespace edgekd;
+using edgekd_test::first_difference;
 
 namespace {
 
@@ -37,11 +39,8 @@ void tflite_padding(bool same, int in, int k, int stride, int dilation, int* out
   }
 }
 
-struct ConvCase {
+struct ConvCase : edgekd_test::Int8Operands {
   ConvParams p;
-  std::vector<int8_t> input, weights;
-  std::vector<int32_t> bias;
-  OutputStage out;
   std::string describe() const {
     std::ostringstream os;
     os << "batch=" << p.batch << " in=" << p.in_h << "x" << p.in_w << "x" << p.in_c << " out_c=" << p.out_c
@@ -69,17 +68,14 @@ ConvCase make_case(Gen& g, int batch, int in_h, int in_w, int in_c, int out_c, i
   tflite_padding(same, in_w, kw, stride, dilation, &p.out_w, &p.pad_left);
   const int32_t zps[] = {-128, 127, 3, -7};
   p.input_zero_point = zps[g.uniform(0, 3)];
-  c.input.resize(static_cast<size_t>(batch) * in_h * in_w * in_c);
-  for (auto& x : c.input) x = static_cast<int8_t>(g.uniform(-128, 127));
-  c.weights.resize(static_cast<size_t>(out_c) * kh * kw * in_c);
-  for (auto& x : c.weights) x = static_cast<int8_t>(g.uniform(-127, 127));
-  c.bias.resize(out_c);
-  for (auto& b : c.bias) b = g.uniform(-20000, 20000);
-  c.out.multiplier.resize(out_c);
-  c.out.shift.resize(out_c);
+  c.input = edgekd_test::random_int8(g.rng, static_cast<size_t>(batch) * in_h * in_w * in_c, -128, 127);
+  c.weights = edgekd_test::random_int8(g.rng, static_cast<size_t>(out_c) * kh * kw * in_c, -127, 127);
+  std::vector<int32_t> bias(out_c);  // drawn before the scales
+  for (auto& b : bias) b = g.uniform(-20000, 20000);
   const double typical = 100.0 * 70.0 * std::sqrt(static_cast<double>(kh * kw * in_c));
-  for (int j = 0; j < out_c; ++j)
-    quantize_multiplier(g.real(0.5, 2.0) * 60.0 / typical, &c.out.multiplier[j], &c.out.shift[j]);
+  edgekd_test::fill_channels(&c, out_c, [&](int j) {
+    return edgekd_test::ChannelStage{bias[j], g.real(0.5, 2.0) * 60.0 / typical};
+  });
   c.out.output_zero_point = g.uniform(-20, 20);
   c.out.act_min = g.uniform(0, 1) ? -128 : c.out.output_zero_point;  // sometimes a fused ReLU
   c.out.act_max = 127;
@@ -110,17 +106,6 @@ std::vector<int8_t> direct_conv(const ConvCase& c) {
           out[((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * p.out_c + oc] = rq.apply_gemm(acc, oc);
         }
   return out;
-}
-
-std::string first_diff(const std::vector<int8_t>& got, const std::vector<int8_t>& want, int out_c) {
-  for (size_t i = 0; i < want.size(); ++i)
-    if (got[i] != want[i]) {
-      std::ostringstream os;
-      os << "first difference at flat index " << i << " (pixel " << i / out_c << ", channel " << i % out_c
-         << "): got " << int(got[i]) << ", want " << int(want[i]);
-      return os.str();
-    }
-  return "";
 }
 
 std::vector<Isa> runnable_isas() {
@@ -185,7 +170,7 @@ TEST(conv_matches_direct_convolution_all_paths_and_threads) {
       for (ThreadPool* pool : pools) {
         std::vector<int8_t> got(want.size(), 0x11);
         run_conv(pc, c.input.data(), got.data(), pool);
-        const std::string d = first_diff(got, want, c.p.out_c);
+        const std::string d = first_difference(got, want, c.p.out_c);
         EXPECT_TRUE(d.empty(), isa_name(isa) << (bordered ? " bordered" : "") << " threads="
                                              << (pool ? pool->num_threads() : 1) << " " << c.describe() << ": " << d);
       }
@@ -193,7 +178,7 @@ TEST(conv_matches_direct_convolution_all_paths_and_threads) {
       std::vector<uint8_t> scratch(conv_scratch_bytes(pc, 3) + 1);
       std::vector<int8_t> got(want.size(), 0x11);
       run_conv(pc, c.input.data(), got.data(), &pool3, scratch.data(), scratch.size());
-      EXPECT_TRUE(first_diff(got, want, c.p.out_c).empty(), isa_name(isa) << " caller scratch " << c.describe());
+      EXPECT_TRUE(first_difference(got, want, c.p.out_c).empty(), isa_name(isa) << " caller scratch " << c.describe());
     }
   }
 }
@@ -226,7 +211,7 @@ TEST(conv_with_padding_wider_than_the_kernel) {
       for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &pool2}) {
         std::vector<int8_t> got(want.size(), 0x11);
         run_conv(pc, c.input.data(), got.data(), pool);
-        const std::string d = first_diff(got, want, c.p.out_c);
+        const std::string d = first_difference(got, want, c.p.out_c);
         EXPECT_TRUE(d.empty(), isa_name(isa) << " threads=" << (pool ? pool->num_threads() : 1) << " "
                                              << c.describe() << ": " << d);
       }
@@ -248,7 +233,7 @@ TEST(fully_connected_matches_definition_all_paths_and_threads) {
       for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &pool3}) {
         std::vector<int8_t> got(want.size(), 0x11);
         run_fully_connected(fc, batch, c.input.data(), got.data(), pool);
-        const std::string d = first_diff(got, want, out_f);
+        const std::string d = first_difference(got, want, out_f);
         EXPECT_TRUE(d.empty(), isa_name(isa) << " FC batch=" << batch << " in=" << in_f << " out=" << out_f
                                              << ": " << d);
       }

@@ -16,6 +16,7 @@
 #include "edgekd/cpu.h"
 #include "edgekd/quant.h"
 #include "kernels/dwconv/dwconv.h"
+#include "kernel_case_helpers.h"
 #include "runtime/thread_pool.h"
 #include "testing.h"
 
@@ -193,16 +194,10 @@ std::vector<int8_t> direct_formula(const Case& c) {
   return out;
 }
 
+// Square kernel, stride and dilation.
 DwConvParams shape(int h, int w, int c, int k, int s, int dm = 1, int dil = 1, int batch = 1) {
-  DwConvParams p;
+  DwConvParams p = edgekd_test::dwconv_shape(h, w, c, dm, k, k, s, s, dil, dil);
   p.batch = batch;
-  p.in_h = h;
-  p.in_w = w;
-  p.in_c = c;
-  p.depth_multiplier = dm;
-  p.kh = p.kw = k;
-  p.stride_h = p.stride_w = s;
-  p.dilation_h = p.dilation_w = dil;
   return p;
 }
 

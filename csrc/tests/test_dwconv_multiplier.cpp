@@ -16,10 +16,12 @@
 #include "edgekd/cpu.h"
 #include "edgekd/quant.h"
 #include "kernels/dwconv/dwconv.h"
+#include "kernel_case_helpers.h"
 #include "runtime/thread_pool.h"
 #include "testing.h"
 
 using namespace edgekd;
+using edgekd_test::dwconv_shape;
 
 namespace {
 
@@ -37,11 +39,8 @@ std::vector<const DwConvKernel*> x86_kernels() {
 
 enum class Stage { kTypical, kClampBites, kLeftShifts, kBiasExtremes };
 
-struct Case {
+struct Case : edgekd_test::Int8Operands {
   DwConvParams p;
-  std::vector<int8_t> input, weights;
-  std::vector<int32_t> bias;
-  OutputStage out;
   std::string describe() const {
     std::ostringstream os;
     os << "N=" << p.batch << " H=" << p.in_h << " W=" << p.in_w << " C=" << p.in_c << " dm=" << p.depth_multiplier
@@ -52,43 +51,24 @@ struct Case {
   }
 };
 
-DwConvParams shape(int h, int w, int c, int dm, int kh, int kw, int sh = 1, int sw = 1, int dh = 1, int dw = 1) {
-  DwConvParams p;
-  p.in_h = h;
-  p.in_w = w;
-  p.in_c = c;
-  p.depth_multiplier = dm;
-  p.kh = kh;
-  p.kw = kw;
-  p.stride_h = sh;
-  p.stride_w = sw;
-  p.dilation_h = dh;
-  p.dilation_w = dw;
-  return p;
-}
-
 Case make_case(DwConvParams p, Padding pad, std::mt19937& gen, Stage stage) {
   auto uniform = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(gen); };
   compute_dwconv_padding(&p, pad);
   Case c;
   c.p = p;
   const int oc = p.out_c();
-  c.input.resize(static_cast<size_t>(p.batch) * p.in_h * p.in_w * p.in_c);
-  for (auto& v : c.input) v = static_cast<int8_t>(uniform(-128, 127));
-  c.weights.resize(static_cast<size_t>(p.kh) * p.kw * oc);
-  for (auto& v : c.weights) v = static_cast<int8_t>(uniform(-127, 127));
+  c.input = edgekd_test::random_int8(gen, static_cast<size_t>(p.batch) * p.in_h * p.in_w * p.in_c, -128, 127);
+  c.weights = edgekd_test::random_int8(gen, static_cast<size_t>(p.kh) * p.kw * oc, -127, 127);
   c.weights[0] = -128;
-  c.bias.resize(oc);
-  c.out.multiplier.resize(oc);
-  c.out.shift.resize(oc);
-  for (int i = 0; i < oc; ++i) {
-    c.bias[i] = stage == Stage::kBiasExtremes ? (i % 2 ? INT32_MIN + uniform(0, 1000) : INT32_MAX - uniform(0, 1000))
-                                              : uniform(-20000, 20000);
+  edgekd_test::fill_channels(&c, oc, [&](int i) {
+    const int32_t bias = stage == Stage::kBiasExtremes
+                             ? (i % 2 ? INT32_MIN + uniform(0, 1000) : INT32_MAX - uniform(0, 1000))
+                             : uniform(-20000, 20000);
     double scale = std::ldexp(1.0 + uniform(0, 1 << 20) / double(1 << 20), -uniform(6, 12));
     if (stage == Stage::kLeftShifts) scale = std::ldexp(1.0 + uniform(0, 1000) / 1000.0, uniform(0, 3));
     if (stage == Stage::kBiasExtremes) scale = std::ldexp(1.0 + uniform(0, 1000) / 1000.0, -uniform(20, 31));
-    quantize_multiplier(scale, &c.out.multiplier[i], &c.out.shift[i]);
-  }
+    return edgekd_test::ChannelStage{bias, scale};
+  });
   c.out.output_zero_point = uniform(-128, 127);
   if (stage == Stage::kClampBites) {
     c.out.act_min = -40;
@@ -116,16 +96,9 @@ std::string check(const Case& c, ThreadPool* pool = nullptr) {
       const std::vector<int8_t> got = run(*k, c, bordered, pool, &variant);
       if (variant.find("dwconv_multiplier_") != 0)
         return std::string(k->name) + " chose " + variant + " for " + c.describe();
-      for (size_t i = 0; i < want.size(); ++i)
-        if (got[i] != want[i]) {
-          const int oc = c.p.out_c();
-          const size_t px = i / oc;
-          std::ostringstream os;
-          os << variant << (bordered ? " (bordered)" : "") << " vs ref, " << c.describe() << ": first difference at"
-             << " pixel (" << (px / c.p.out_w) % c.p.out_h << ", " << px % c.p.out_w << ") channel " << i % oc
-             << ": got " << int(got[i]) << " want " << int(want[i]);
-          return os.str();
-        }
+      const std::string diff = edgekd_test::first_difference(got, want, c.p.out_c());
+      if (!diff.empty())
+        return variant + (bordered ? " (bordered)" : "") + " vs ref, " + c.describe() + ": " + diff;
     }
   }
   return "";
@@ -136,18 +109,18 @@ std::string check(const Case& c, ThreadPool* pool = nullptr) {
 TEST(multiplier_kernels_match_reference_over_edge_shapes) {
   std::mt19937 gen(11);
   const DwConvParams shapes[] = {
-      shape(12, 10, 1, 8, 10, 8),            // speech front end: one channel, multiplier 8, 10x8 kernel
-      shape(13, 9, 1, 8, 10, 8, 2, 1),       // ... strided in time
-      shape(7, 8, 3, 2, 3, 3),               // out_c 6: a tail of 6 (< 8: every lane rounds half away)
-      shape(9, 7, 5, 3, 3, 3, 2, 2),         // out_c 15, multiplier not dividing 16
-      shape(6, 9, 8, 2, 3, 3, 1, 1, 2, 2),   // out_c 16, dilation 2
-      shape(8, 8, 17, 2, 5, 5),              // out_c 34: two blocks and a tail of 2
-      shape(7, 6, 9, 3, 5, 3, 2, 1),         // out_c 27: tail of 11 (8 half up, 3 half away)
-      shape(5, 7, 3, 16, 1, 1),              // 1x1, a whole block per input channel
-      shape(6, 5, 2, 17, 3, 1),              // multiplier > 16: blocks straddle input channels
-      shape(6, 6, 33, 5, 1, 7, 1, 3),        // out_c 165 over 11 blocks, 1x7 kernel
-      shape(4, 5, 90, 4, 3, 3),              // out_c 360: more than 16 blocks (two chunks of blocks)
-      shape(3, 3, 2, 4, 4, 4, 1, 1, 2, 1),   // kernel larger than the input (SAME only)
+      dwconv_shape(12, 10, 1, 8, 10, 8),  // speech front end: one channel, multiplier 8, 10x8 kernel
+      dwconv_shape(13, 9, 1, 8, 10, 8, 2, 1),  // ... strided in time
+      dwconv_shape(7, 8, 3, 2, 3, 3),  // out_c 6: a tail of 6 (< 8: every lane rounds half away)
+      dwconv_shape(9, 7, 5, 3, 3, 3, 2, 2),  // out_c 15, multiplier not dividing 16
+      dwconv_shape(6, 9, 8, 2, 3, 3, 1, 1, 2, 2),  // out_c 16, dilation 2
+      dwconv_shape(8, 8, 17, 2, 5, 5),  // out_c 34: two blocks and a tail of 2
+      dwconv_shape(7, 6, 9, 3, 5, 3, 2, 1),  // out_c 27: tail of 11 (8 half up, 3 half away)
+      dwconv_shape(5, 7, 3, 16, 1, 1),  // 1x1, a whole block per input channel
+      dwconv_shape(6, 5, 2, 17, 3, 1),  // multiplier > 16: blocks straddle input channels
+      dwconv_shape(6, 6, 33, 5, 1, 7, 1, 3),  // out_c 165 over 11 blocks, 1x7 kernel
+      dwconv_shape(4, 5, 90, 4, 3, 3),  // out_c 360: more than 16 blocks (two chunks of blocks)
+      dwconv_shape(3, 3, 2, 4, 4, 4, 1, 1, 2, 1),  // kernel larger than the input (SAME only)
   };
   const Stage stages[] = {Stage::kTypical, Stage::kClampBites, Stage::kLeftShifts, Stage::kBiasExtremes};
   int n = 0;
@@ -172,7 +145,7 @@ TEST(multiplier_kernels_every_stage_on_every_tail) {
   const Stage stages[] = {Stage::kTypical, Stage::kClampBites, Stage::kLeftShifts, Stage::kBiasExtremes};
   for (int dm = 2; dm <= 5; ++dm)
     for (int c = 1; dm * c <= 40; ++c) {
-      DwConvParams p = shape(5, 6, c, dm, 3, 2, 1, 2);
+      DwConvParams p = dwconv_shape(5, 6, c, dm, 3, 2, 1, 2);
       p.input_zero_point = (c % 2) ? -7 : 127;
       const Case cs = make_case(p, c % 2 ? Padding::kSame : Padding::kValid, gen, stages[(dm + c) % 4]);
       const std::string err = check(cs);
@@ -182,7 +155,7 @@ TEST(multiplier_kernels_every_stage_on_every_tail) {
 
 TEST(multiplier_kernels_same_on_every_thread_count) {
   std::mt19937 gen(9);
-  const Case c = make_case(shape(17, 11, 1, 8, 10, 8), Padding::kSame, gen, Stage::kTypical);
+  const Case c = make_case(dwconv_shape(17, 11, 1, 8, 10, 8), Padding::kSame, gen, Stage::kTypical);
   for (int threads : {2, 3}) {
     ThreadPool pool(threads);
     const std::string err = check(c, &pool);

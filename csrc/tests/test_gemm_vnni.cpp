@@ -15,6 +15,7 @@
 
 #include "edgekd/cpu.h"
 #include "edgekd/quant.h"
+#include "kernel_case_helpers.h"
 #include "kernels/kernels.h"
 #include "testing.h"
 
@@ -22,13 +23,11 @@ using namespace edgekd;
 
 namespace {
 
-struct Problem {
+// input: A [m][lda]; weights: W [n][k].
+struct Problem : edgekd_test::Int8Operands {
   int m, n, k;
   size_t lda, ldc;
   int32_t a_zp;
-  std::vector<int8_t> a, w;
-  std::vector<int32_t> bias;
-  OutputStage out;
   std::string describe() const {
     std::ostringstream os;
     os << "m=" << m << " n=" << n << " k=" << k << " lda=" << lda << " ldc=" << ldc << " a_zp=" << a_zp
@@ -47,19 +46,14 @@ Problem make(std::mt19937& gen, int m, int n, int k, bool dense, bool general, i
   p.lda = dense ? k : k + 3;
   p.ldc = n + (style % 2 ? 5 : 0);
   p.a_zp = style % 3 == 0 ? -128 : style % 3 == 1 ? 127 : uniform(-20, 20);
-  p.a.resize(static_cast<size_t>(m) * p.lda);
-  for (auto& v : p.a) v = static_cast<int8_t>(uniform(-128, 127));
-  p.w.resize(static_cast<size_t>(n) * k);
-  for (auto& v : p.w) v = static_cast<int8_t>(uniform(-127, 127));
-  p.bias.resize(n);
-  p.out.multiplier.resize(n);
-  p.out.shift.resize(n);
-  for (int j = 0; j < n; ++j) {
-    p.bias[j] = uniform(-30000, 30000);
+  p.input = edgekd_test::random_int8(gen, static_cast<size_t>(m) * p.lda, -128, 127);
+  p.weights = edgekd_test::random_int8(gen, static_cast<size_t>(n) * k, -127, 127);
+  edgekd_test::fill_channels(&p, n, [&](int j) {
+    const int32_t bias = uniform(-30000, 30000);
     double real = std::ldexp(1.0 + uniform(0, 1 << 20) / double(1 << 20), -uniform(6, 14)) / std::sqrt(k);
     if (general && j % 5 == 2) real *= 1 << uniform(14, 18);  // >= 1: a left shift or shift 0
-    quantize_multiplier(real, &p.out.multiplier[j], &p.out.shift[j]);
-  }
+    return edgekd_test::ChannelStage{bias, real};
+  });
   p.out.output_zero_point = uniform(-128, 127);
   if (style % 4 == 1) {  // ReLU6-like: only the upper bound bites
     p.out.act_min = -128;
@@ -75,24 +69,18 @@ Problem make(std::mt19937& gen, int m, int n, int k, bool dense, bool general, i
 
 std::vector<int8_t> run(const GemmKernel& kern, const Problem& p) {
   PackedGemm packed;
-  kern.pack(p.w.data(), p.bias.data(), p.n, p.k, p.a_zp, &packed);
+  kern.pack(p.weights.data(), p.bias.data(), p.n, p.k, p.a_zp, &packed);
   packed.out = p.out;
   std::vector<int8_t> c(static_cast<size_t>(p.m) * p.ldc, 0x5A);  // sentinel in the stride padding
-  kern.run(packed, p.m, p.a.data(), p.lda, c.data(), p.ldc, 0, p.n);
+  kern.run(packed, p.m, p.input.data(), p.lda, c.data(), p.ldc, 0, p.n);
   return c;
 }
 
 std::string check(const Problem& p) {
   const std::vector<int8_t> want = run(*kernel_table(Isa::kRef).gemm, p);
   const std::vector<int8_t> got = run(*kernel_table(Isa::kAvx512Vnni).gemm, p);
-  for (size_t i = 0; i < want.size(); ++i)
-    if (got[i] != want[i]) {
-      std::ostringstream os;
-      os << p.describe() << ": first difference at C[" << i / p.ldc << "][" << i % p.ldc << "]: got " << int(got[i])
-         << ", want " << int(want[i]);
-      return os.str();
-    }
-  return "";
+  const std::string diff = edgekd_test::first_difference(got, want, p.ldc);
+  return diff.empty() ? diff : p.describe() + ": C: " + diff;
 }
 
 bool vnni_here() {
@@ -145,10 +133,10 @@ TEST(vnni_gemm_in_place_runs_without_the_overlapped_block) {
   const int m = 11, n = 16, k = 32;
   const Problem p = make(gen, m, n, k, true, false, 0);
   const std::vector<int8_t> want = run(*kernel_table(Isa::kRef).gemm, p);
-  std::vector<int8_t> buf(p.a);
+  std::vector<int8_t> buf(p.input);
   PackedGemm packed;
   const GemmKernel& kern = *kernel_table(Isa::kAvx512Vnni).gemm;
-  kern.pack(p.w.data(), p.bias.data(), n, k, p.a_zp, &packed);
+  kern.pack(p.weights.data(), p.bias.data(), n, k, p.a_zp, &packed);
   packed.out = p.out;
   kern.run(packed, m, buf.data(), k, buf.data(), n, 0, n);
   EXPECT_TRUE(std::vector<int8_t>(buf.begin(), buf.begin() + m * n) == want, "in-place output differs from ref");

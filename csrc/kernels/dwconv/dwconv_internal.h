@@ -51,6 +51,11 @@ const char* variant_name(Variant v, Isa isa);
 int zp_row_bytes(const DwConvParams& p);
 int padded_channels(const DwConvParams& p);
 
+// out->bias for a SIMD pack: `padded` entries, bias[ch] - in_zp * sum_t w[t][ch] for the out_c channels
+// (exact mod 2^32, so the kernels sum x * w without subtracting the zero point), zero past them.
+void fold_input_zero_point(const DwConvParams& params, const int8_t* w, const int32_t* bias, size_t padded,
+                           PackedDwConv* out);
+
 // Pack for the reference loops (weights/bias verbatim). Sets variant "dwconv_generic_ref".
 void pack_reference(const DwConvParams& params, const int8_t* w, const int32_t* bias, Isa isa,
                     PackedDwConv* out);

@@ -34,14 +34,7 @@ void pack_multiplier(const DwConvParams& params, const int8_t* w, const int32_t*
         d[(static_cast<size_t>(b) * pairs + p) * 32 + 2 * i] = weight(2 * p, b * kBlock + i);
         d[(static_cast<size_t>(b) * pairs + p) * 32 + 2 * i + 1] = weight(2 * p + 1, b * kBlock + i);
       }
-  // Fold the input zero point: sum_t (x - zp) * w = sum_t x * w - zp * sum_t w (exact mod 2^32).
-  out->bias.assign(static_cast<size_t>(blocks) * kBlock, 0);
-  for (int ch = 0; ch < c; ++ch) {
-    int32_t wsum = 0;
-    for (int t = 0; t < taps; ++t) wsum += weight(t, ch);
-    const int32_t b0 = bias != nullptr ? bias[ch] : 0;
-    out->bias[ch] = wrap_add(b0, -wrap_mul(params.input_zero_point, wsum));
-  }
+  fold_input_zero_point(params, w, bias, static_cast<size_t>(blocks) * kBlock, out);
 }
 
 }  // namespace dwconv

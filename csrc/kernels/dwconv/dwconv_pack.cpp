@@ -61,6 +61,20 @@ void pack_reference(const DwConvParams& params, const int8_t* w, const int32_t* 
   if (bias != nullptr) out->bias.assign(bias, bias + params.out_c());
 }
 
+void fold_input_zero_point(const DwConvParams& params, const int8_t* w, const int32_t* bias, size_t padded,
+                           PackedDwConv* out) {
+  // sum_t (x - zp) * w = sum_t x * w - zp * sum_t w
+  const int c = params.out_c();
+  const int taps = params.kh * params.kw;
+  out->bias.assign(padded, 0);
+  for (int ch = 0; ch < c; ++ch) {
+    int32_t wsum = 0;
+    for (int t = 0; t < taps; ++t) wsum += w[static_cast<size_t>(t) * c + ch];
+    const int32_t b0 = bias != nullptr ? bias[ch] : 0;
+    out->bias[ch] = wrap_add(b0, -wrap_mul(params.input_zero_point, wsum));
+  }
+}
+
 void pack_simd(const DwConvParams& params, const int8_t* w, const int32_t* bias, Isa isa, Layout layout,
                PackedDwConv* out) {
   const Variant v = classify(params);
@@ -137,14 +151,7 @@ void pack_simd(const DwConvParams& params, const int8_t* w, const int32_t* bias,
         }
   }
 
-  // Fold the input zero point: sum_t (x - zp) * w = sum_t x * w - zp * sum_t w (exact mod 2^32).
-  out->bias.assign(cp, 0);
-  for (int ch = 0; ch < c; ++ch) {
-    int32_t wsum = 0;
-    for (int t = 0; t < taps; ++t) wsum += weight(t, ch);
-    const int32_t b0 = bias != nullptr ? bias[ch] : 0;
-    out->bias[ch] = wrap_add(b0, -wrap_mul(params.input_zero_point, wsum));
-  }
+  fold_input_zero_point(params, w, bias, cp, out);
 }
 
 }  // namespace dwconv

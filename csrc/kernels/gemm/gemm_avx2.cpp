@@ -375,22 +375,9 @@ constexpr int kGemvPanels = 4;
 // Columns [n_begin, n_end) of one row; a16 holds the widened row (k rounded up to even, zero-padded).
 void run_gemv(const PackedGemm& p, const int16_t* a16, int8_t* c, int n_begin, int n_end) {
   const RequantClamp clamp = requant_clamp(p.out.act_min, p.out.act_max);
-  int panel = n_begin / kNr;
-  const int last_panel = (n_end + kNr - 1) / kNr;
-  for (; panel + kGemvPanels <= last_panel; panel += kGemvPanels)
-    gemv_panels<kGemvPanels>(p, a16, panel, n_end, clamp, c);
-  switch (last_panel - panel) {
-    case 3: gemv_panels<3>(p, a16, panel, n_end, clamp, c); break;
-    case 2: gemv_panels<2>(p, a16, panel, n_end, clamp, c); break;
-    case 1: gemv_panels<1>(p, a16, panel, n_end, clamp, c); break;
-    default: break;
-  }
-}
-
-// Whether [a, a + a_len) and [c, c + c_len) share a byte (an in-place call must not recompute rows).
-inline bool overlaps(const int8_t* a, size_t a_len, const int8_t* c, size_t c_len) {
-  const auto a0 = reinterpret_cast<uintptr_t>(a), c0 = reinterpret_cast<uintptr_t>(c);
-  return a0 < c0 + c_len && c0 < a0 + a_len;
+  gemm_run::for_panel_groups<kGemvPanels>(n_begin, n_end, kNr, [&](auto panels, int panel) {
+    gemv_panels<decltype(panels)::value>(p, a16, panel, n_end, clamp, c);
+  });
 }
 
 void run_row_blocks(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c, size_t ldc, int pb,
@@ -407,7 +394,7 @@ void run_row_blocks(const PackedGemm& p, int m, const int8_t* a, size_t lda, int
       run_gemv(p, abuf, c + m0 * ldc, pb * kNr, pe * kNr < n_end ? pe * kNr : n_end);
       return;
     }
-    if (m0 < m && blocks > 0 && !overlaps(a, (m - 1) * lda + p.k, c, (m - 1) * ldc + n_end)) {
+    if (m0 < m && blocks > 0 && !gemm_run::overlaps(a, (m - 1) * lda + p.k, c, (m - 1) * ldc + n_end)) {
       // Two or three rows left: one more full block over the last four rows, recomputing one or two rows
       // of the block before with the same instructions (the same bytes, written again by this thread),
       // which costs less than the smaller tiles' intrinsic code (a band of 18 rows in a fused region).

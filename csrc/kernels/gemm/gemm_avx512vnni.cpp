@@ -326,20 +326,9 @@ void gemv_panels(const PackedGemm& p, const int8_t* a, int panel, int n_end, con
 }
 
 void run_gemv(const PackedGemm& p, const int8_t* a, int8_t* c, int n_begin, int n_end, const Clamp& cl) {
-  int panel = n_begin / kNr;
-  const int last_panel = (n_end + kNr - 1) / kNr;
-  for (; panel + kGemvPanels <= last_panel; panel += kGemvPanels) gemv_panels<kGemvPanels>(p, a, panel, n_end, cl, c);
-  switch (last_panel - panel) {
-    case 3: gemv_panels<3>(p, a, panel, n_end, cl, c); break;
-    case 2: gemv_panels<2>(p, a, panel, n_end, cl, c); break;
-    case 1: gemv_panels<1>(p, a, panel, n_end, cl, c); break;
-    default: break;
-  }
-}
-
-inline bool overlaps(const int8_t* a, size_t a_len, const int8_t* c, size_t c_len) {
-  const auto a0 = reinterpret_cast<uintptr_t>(a), c0 = reinterpret_cast<uintptr_t>(c);
-  return a0 < c0 + c_len && c0 < a0 + a_len;
+  gemm_run::for_panel_groups<kGemvPanels>(n_begin, n_end, kNr, [&](auto panels, int panel) {
+    gemv_panels<decltype(panels)::value>(p, a, panel, n_end, cl, c);
+  });
 }
 
 // The portable c4 body, kept out of line: inlined into run_vnni it cost the tiles 10% (register pressure).
@@ -403,7 +392,7 @@ void run_vnni(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c
   const int last_panel = (n_end + kNr - 1) / kNr;
   // Leftover rows as a full block over the last kMr rows, unless that would re-read rows already written.
   const bool overlap_tail =
-      m > kMr && m % kMr != 0 && !overlaps(a, (m - 1) * lda + k, c, (m - 1) * ldc + n_end);
+      m > kMr && m % kMr != 0 && !gemm_run::overlaps(a, (m - 1) * lda + k, c, (m - 1) * ldc + n_end);
   const int8_t* wbase = p.weights.as<int8_t>();
   for (int pb = first_panel; pb < last_panel; pb += group) {
     const int pe = pb + group < last_panel ? pb + group : last_panel;

@@ -2,7 +2,9 @@
 // (gemm_pack.cpp), so the ISA files hold only their run loops: no std:: template is instantiated with
 // AVX-512 flags and then picked by the linker for a CPU that lacks them.
 #pragma once
+#include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels/kernels.h"
 
@@ -36,4 +38,34 @@ void pack_c4(const int8_t* w, const int32_t* bias, int n, int k, int32_t a_zero_
 inline int round_up(int x, int m) { return (x + m - 1) / m * m; }
 
 }  // namespace gemm_pack
+
+// Run-loop scaffolding shared by the x86 paths. Internal linkage: each ISA file compiles its own copy with
+// its own flags (see above).
+namespace gemm_run {
+namespace {
+
+// Whether [a, a + a_len) and [c, c + c_len) share a byte (an in-place call must not recompute rows).
+inline bool overlaps(const int8_t* a, size_t a_len, const int8_t* c, size_t c_len) {
+  const auto a0 = reinterpret_cast<uintptr_t>(a), c0 = reinterpret_cast<uintptr_t>(c);
+  return a0 < c0 + c_len && c0 < a0 + a_len;
+}
+
+// The panels of nr columns covering [n_begin, n_end), in groups of kGroup (at most 4) and one last group
+// of fewer: run(std::integral_constant<int, P>{}, panel) runs panels [panel, panel + P).
+template <int kGroup, class Run>
+inline void for_panel_groups(int n_begin, int n_end, int nr, Run&& run) {
+  static_assert(kGroup >= 1 && kGroup <= 4, "the last group is dispatched for up to 3 panels");
+  int panel = n_begin / nr;
+  const int last_panel = (n_end + nr - 1) / nr;
+  for (; panel + kGroup <= last_panel; panel += kGroup) run(std::integral_constant<int, kGroup>{}, panel);
+  switch (last_panel - panel) {
+    case 3: run(std::integral_constant<int, 3>{}, panel); break;
+    case 2: run(std::integral_constant<int, 2>{}, panel); break;
+    case 1: run(std::integral_constant<int, 1>{}, panel); break;
+    default: break;
+  }
+}
+
+}  // namespace
+}  // namespace gemm_run
 }  // namespace edgekd

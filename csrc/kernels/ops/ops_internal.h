@@ -170,9 +170,11 @@ void mul_s8_neon(const MulParams& p, const Shape4& s1, const int8_t* in1, const 
 
 // MEAN over H and W (mean.cpp): the blocks of 16 channels of [c_begin, c_end) summed down the pixels by
 // `sum16` (src[0..15] over `pixels` pixels `stride` bytes apart into out[16], mod 2^32), then requantized.
-// Each path's twin is mean_hw_blocks with its own sum16.
+// Each path's twin is mean_hw_blocks with its own sum16 (mean_<isa>.cpp, that path's flags).
 using Sum16Fn = void (*)(const int8_t* src, int64_t stride, int64_t pixels, uint32_t* out);
 void mean_hw_blocks(const MeanParams& p, const int8_t* in, int8_t* out, int c_begin, int c_end, Sum16Fn sum16);
+void sum16_sse2(const int8_t* src, int64_t stride, int64_t pixels, uint32_t* out);
+void sum16_neon(const int8_t* src, int64_t stride, int64_t pixels, uint32_t* out);
 void mean_hw_s8_avx2(const MeanParams& p, const int8_t* in, int8_t* out, int c_begin, int c_end);
 void mean_hw_s8_neon(const MeanParams& p, const int8_t* in, int8_t* out, int c_begin, int c_end);
 
@@ -195,36 +197,36 @@ inline bool simd_can_mul(const MulParams& p) {
 
 // The walk both twins share: S<path>(params) is an ISA's stretch kernel for one path, built once per call;
 // s(pa, a_step, pb, b_step, po, len) computes one stretch (an operand without step is one repeated value).
+// broadcast_binary's NEON-shaped stretches go to `neon`, the others to `scalar`.
+template <class Neon, class Scalar>
+void walk_stretches(const char* op, const Shape4& s1, const int8_t* in1, const Shape4& s2, const int8_t* in2,
+                    int8_t* out, const NeonRuns& runs, const Neon& neon, const Scalar& scalar) {
+  broadcast_binary(op, s1, in1, s2, in2, out, runs,
+                   [&](const int8_t* pa, bool a_step, const int8_t* pb, bool b_step, int8_t* po, int64_t len,
+                       bool is_neon) {
+                     if (is_neon) neon(pa, a_step, pb, b_step, po, len);
+                     else scalar(pa, a_step, pb, b_step, po, len);
+                   });
+}
 template <template <BinaryPath> class S>
 void add_with_stretches(const AddParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2,
                         const int8_t* in2, int8_t* out) {
   if (!simd_can_add(p)) return add_s8_ref(p, s1, in1, s2, in2, out);
   const NeonRuns runs = neon_runs(s1, s2, 16, 8);
   const S<BinaryPath::kScalar> scalar(p);
-  auto walk = [&](const auto& neon) {
-    broadcast_binary("ADD", s1, in1, s2, in2, out, runs,
-                     [&](const int8_t* pa, bool a_step, const int8_t* pb, bool b_step, int8_t* po, int64_t len,
-                         bool is_neon) {
-                       if (is_neon) neon(pa, a_step, pb, b_step, po, len);
-                       else scalar(pa, a_step, pb, b_step, po, len);
-                     });
-  };
-  if (runs.scalar_broadcast) walk(S<BinaryPath::kNeonScalarBroadcast>(p));
-  else walk(S<BinaryPath::kNeonElementwise>(p));
+  if (runs.scalar_broadcast)
+    walk_stretches("ADD", s1, in1, s2, in2, out, runs, S<BinaryPath::kNeonScalarBroadcast>(p), scalar);
+  else
+    walk_stretches("ADD", s1, in1, s2, in2, out, runs, S<BinaryPath::kNeonElementwise>(p), scalar);
 }
 template <template <BinaryPath> class S>
 void mul_with_stretches(const MulParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2,
                         const int8_t* in2, int8_t* out) {
   if (!simd_can_mul(p)) return mul_s8_ref(p, s1, in1, s2, in2, out);
   const NeonRuns runs = neon_runs(s1, s2, 16, 16);
-  const S<BinaryPath::kScalar> scalar(p);
-  const S<BinaryPath::kNeonElementwise> neon(p);  // MUL's scalar-broadcast NEON block computes the same
-  broadcast_binary("MUL", s1, in1, s2, in2, out, runs,
-                   [&](const int8_t* pa, bool a_step, const int8_t* pb, bool b_step, int8_t* po, int64_t len,
-                       bool is_neon) {
-                     if (is_neon) neon(pa, a_step, pb, b_step, po, len);
-                     else scalar(pa, a_step, pb, b_step, po, len);
-                   });
+  // MUL's scalar-broadcast NEON block computes the same as the elementwise one.
+  walk_stretches("MUL", s1, in1, s2, in2, out, runs, S<BinaryPath::kNeonElementwise>(p),
+                 S<BinaryPath::kScalar>(p));
 }
 
 }  // namespace

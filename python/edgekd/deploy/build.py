@@ -5,9 +5,10 @@ import hashlib
 import os
 import re
 import shutil
+import contextlib
 import subprocess
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from ..devices.profile import DeviceProfile
 from ..errors import EdgekdError
@@ -75,19 +76,28 @@ def build_runner(profile: DeviceProfile, jobs: int | None = None, log: Callable[
     log(f"building edgekd-run for {profile.name} ({' '.join(args)})")
     tmp = build_dir.with_name(build_dir.name + f".tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
-    try:
+    with replaced_on_success(build_dir, tmp):
         for cmd in (["cmake", "-S", str(src), "-B", str(tmp), *args],
                     ["cmake", "--build", str(tmp), "--target", "edgekd-run", "-j", str(jobs or os.cpu_count() or 2)]):
             rc, lines = run_build_step(cmd, progress)
             if rc != 0:
                 tail = "\n".join(lines[-15:])
                 raise EdgekdError(f"building edgekd-run for {profile.name} failed: {' '.join(cmd[:2])}...\n{tail}")
-        shutil.rmtree(build_dir, ignore_errors=True)
-        os.replace(tmp, build_dir)
+    return binary
+
+
+@contextlib.contextmanager
+def replaced_on_success(dest: Path, tmp: Path) -> Iterator[None]:
+    """The body fills ``tmp``; when it completes, ``tmp`` becomes ``dest`` (replacing what was there), and
+    when it fails or is interrupted, ``tmp`` is removed and ``dest`` is left as it was: nothing half-written
+    is ever at ``dest``."""
+    try:
+        yield
+        shutil.rmtree(dest, ignore_errors=True)
+        os.replace(tmp, dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return binary
 
 
 # A build step as Makefiles ("[ 42%] Building CXX object ...") and Ninja ("[12/80] Building ...") print it.

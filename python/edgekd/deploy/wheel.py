@@ -49,7 +49,7 @@ from typing import Iterable, Sequence
 
 from ..devices.profile import DeviceProfile
 from ..errors import EdgekdError
-from .build import _sources_digest, run_build_step, source_tree
+from .build import _sources_digest, replaced_on_success, run_build_step, source_tree
 from .bundle import default_mode
 from .sysroot import Sysroot, cache_root, prepare_sysroot, qemu_python_command
 
@@ -173,7 +173,7 @@ def cross_build_core(profile: DeviceProfile, sysroot: Sysroot, cache: Path | Non
     steps = (["cmake", "-S", str(src), "-B", str(tmp), *args],
              ["cmake", "--build", str(tmp), "--target", "_core", "edgekd-run",
               "-j", str(jobs or os.cpu_count() or 2)])
-    try:
+    with replaced_on_success(build_dir, tmp):
         for cmd in steps:
             rc, lines = run_build_step(cmd, progress)
             if rc != 0:
@@ -184,11 +184,6 @@ def cross_build_core(profile: DeviceProfile, sysroot: Sysroot, cache: Path | Non
             made = sorted(p.name for p in tmp.glob("_core*"))
             raise EdgekdError(f"the cross build made {made or 'no _core module'}, expected _core{suffix} "
                               "(the target Python's EXT_SUFFIX)")
-        shutil.rmtree(build_dir, ignore_errors=True)
-        os.replace(tmp, build_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     # Builds of older sources for this device are never reused: keep the cache from growing per edit.
     stale = re.compile(re.escape(profile.name) + r"-[0-9a-f]{16}")
     for old in build_dir.parent.iterdir():
@@ -404,13 +399,8 @@ def numpy_for_target(sysroot: Sysroot, cache: Path | None = None, requirement: s
     site = cache / f"site-aarch64-{tag}" / whl.stem
     if not (site / "numpy" / "__init__.py").is_file():
         tmp = Path(tempfile.mkdtemp(prefix=".numpy-", dir=_mkdir(site.parent)))
-        try:
+        with replaced_on_success(site, tmp):
             pip_install_for_target(whl, tmp, sysroot)
-            shutil.rmtree(site, ignore_errors=True)
-            os.replace(tmp, site)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
     return site
 
 

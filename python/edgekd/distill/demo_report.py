@@ -10,27 +10,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 from pathlib import Path
 from typing import Any
+
+from .jsonsafe import json_safe
 
 SUMMARY_FORMAT = "edgekd.demo.summary/1"
 TUNE_FORMAT = "edgekd.demo.tune/1"
 TUNE_SEEDS = [100, 101, 102]  # disjoint from the demo's seeds: choices are not made on the seeds reported
 TUNE_TEMPERATURES = [1.0, 2.0, 4.0, 8.0]
 TUNE_ALPHAS = [0.1, 0.3, 0.5, 0.7]
-
-
-def _json_safe(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    return obj
 
 
 def _pct(v: float | None, digits: int = 1) -> str:
@@ -59,7 +50,7 @@ def write_summary(out: Path, summary: dict[str, Any]) -> None:
     """Write to a temporary file, then rename: never half a summary."""
     path = out / "summary.json"
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(_json_safe(summary), indent=2, allow_nan=False) + "\n")
+    tmp.write_text(json.dumps(json_safe(summary), indent=2, allow_nan=False) + "\n")
     tmp.replace(path)
 
 
@@ -175,7 +166,7 @@ def run_tune(args: argparse.Namespace, cfg: Any, out: Path, console: Any) -> int
         t.add_row(f"{r['temperature']:g}", f"{r['alpha']:g}", _pct(r["val_acc"], 2), _pct(r["val_acc_alone"], 2),
                   _pct(r["val_acc_teacher"], 2))
     console.print(t)
-    (out / "tune.json").write_text(json.dumps(_json_safe({"format": TUNE_FORMAT, "config": cfg.to_dict(),
+    (out / "tune.json").write_text(json.dumps(json_safe({"format": TUNE_FORMAT, "config": cfg.to_dict(),
                                                           "seeds": seeds, "rows": rows}), indent=2) + "\n")
     console.print(f"best on validation: T={rows[0]['temperature']:g}, alpha={rows[0]['alpha']:g}; "
                   f"written to {out}/tune.json")

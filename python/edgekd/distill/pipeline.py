@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import platform
 import time
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from . import data as data_mod
 from . import ddp, zoo
 from .config import DistillConfig
 from .hints import parse_pairs
+from .jsonsafe import json_safe
 from .objectives import DistillObjective, SupervisedObjective, compute_logits
 from .trainer import (EpochLog, RunResult, TrainConfig, evaluate, fit, load_model, resolve_device,
                       seed_everything)
@@ -173,19 +173,6 @@ def _run(cfg: DistillConfig, bundle: data_mod.DataBundle | None, device: torch.d
             plot_accuracy(runs, paths["accuracy_png"], title=f"{bundle.name}: test accuracy")
     ddp.barrier()
     return DistillResult(out, paths, metrics, runs)
-
-
-def json_safe(obj: Any) -> Any:
-    """NaN/inf -> None so that the file is strict JSON (a loaded teacher has no training loss)."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {str(k): json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_safe(v) for v in obj]
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj
 
 
 def write_json(path: Path, obj: Any) -> None:
