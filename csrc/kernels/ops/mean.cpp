@@ -116,18 +116,6 @@ MeanParams prepare_mean(const int* in_dims, int rank, const int32_t* axes, int n
 
 bool MeanParams::reduces_hw() const { return !reduce[0] && reduce[1] && reduce[2] && !reduce[3]; }
 
-// The SIMD twins: the blocks below with the path's sum16, itself compiled with the path's flags.
-#ifdef EDGEKD_HAVE_AVX2
-void detail::mean_hw_s8_avx2(const MeanParams& p, const int8_t* in, int8_t* out, int c_begin, int c_end) {
-  mean_hw_blocks(p, in, out, c_begin, c_end, &sum16_sse2);
-}
-#endif
-#ifdef EDGEKD_HAVE_NEON
-void detail::mean_hw_s8_neon(const MeanParams& p, const int8_t* in, int8_t* out, int c_begin, int c_end) {
-  mean_hw_blocks(p, in, out, c_begin, c_end, &sum16_neon);
-}
-#endif
-
 // Channels [c_begin, c_end) of every image: blocks of 16 channels summed down the pixels (sum16), then
 // requantized through the table or one by one.
 void detail::mean_hw_blocks(const MeanParams& p, const int8_t* in, int8_t* out, int c_begin, int c_end,

@@ -10,6 +10,7 @@
 namespace edgekd {
 namespace ops {
 namespace detail {
+namespace {
 
 // Up to 256 pixels add in int16 (|sum| <= 256 * 128 fits), then widen into the int32 totals.
 void sum16_neon(const int8_t* src, int64_t stride, int64_t pixels, uint32_t* out) {
@@ -32,6 +33,12 @@ void sum16_neon(const int8_t* src, int64_t stride, int64_t pixels, uint32_t* out
   vst1q_u32(out + 4, t1);
   vst1q_u32(out + 8, t2);
   vst1q_u32(out + 12, t3);
+}
+
+}  // namespace
+
+void mean_hw_s8_neon(const MeanParams& p, const int8_t* in, int8_t* out, int c_begin, int c_end) {
+  mean_hw_blocks(p, in, out, c_begin, c_end, &sum16_neon);
 }
 
 }  // namespace detail

@@ -170,11 +170,9 @@ void mul_s8_neon(const MulParams& p, const Shape4& s1, const int8_t* in1, const 
 
 // MEAN over H and W (mean.cpp): the blocks of 16 channels of [c_begin, c_end) summed down the pixels by
 // `sum16` (src[0..15] over `pixels` pixels `stride` bytes apart into out[16], mod 2^32), then requantized.
-// Each path's twin is mean_hw_blocks with its own sum16 (mean_<isa>.cpp, that path's flags).
+// Each path's twin is mean_hw_blocks with its own sum16.
 using Sum16Fn = void (*)(const int8_t* src, int64_t stride, int64_t pixels, uint32_t* out);
 void mean_hw_blocks(const MeanParams& p, const int8_t* in, int8_t* out, int c_begin, int c_end, Sum16Fn sum16);
-void sum16_sse2(const int8_t* src, int64_t stride, int64_t pixels, uint32_t* out);
-void sum16_neon(const int8_t* src, int64_t stride, int64_t pixels, uint32_t* out);
 void mean_hw_s8_avx2(const MeanParams& p, const int8_t* in, int8_t* out, int c_begin, int c_end);
 void mean_hw_s8_neon(const MeanParams& p, const int8_t* in, int8_t* out, int c_begin, int c_end);
 
