@@ -1,0 +1,207 @@
+// ADD and MUL, AVX-512 twin of the inner loops of eltwise.cpp: 64 outputs per step in four sixteen-lane
+// int32 vectors. The arithmetic is eltwise_avx2.cpp's, lane for lane (the proofs are there):
+// - SRDHM: 64-bit products on even and odd lanes (vpmuldq), + 2^30, bits 31..62.
+// - RoundingDivideByPOT: (x >> e) + ((x & mask) > (mask >> 1) + (x < 0)).
+// What is new here: masked loads and stores for the last partial vector (no copies), one loop per operand
+// kind so that a repeated operand's term is computed once per stretch, MUL's product by vpmaddwd (operands
+// fit int16, their zero-extended upper halves add 0) instead of the slow vpmulld, and the int8 narrowing by
+// vpmovdb / vpmovswb.
+#include <immintrin.h>
+
+#include <cstdint>
+
+// GCC 12's 512-bit shift, multiply and extract intrinsics trip a false -W(maybe-)uninitialized on their
+// _mm512_undefined_epi32 pass-through operand.
+#if defined(__GNUC__) && !defined(__clang__)  // a GCC-only warning (clang: -Wunknown-warning-option)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
+#include "kernels/ops/ops.h"
+#include "kernels/ops/ops_internal.h"
+
+namespace edgekd {
+namespace ops {
+namespace detail {
+namespace {
+
+// SRDHM of every lane of `a` by one non-negative multiplier `m` (broadcast to all lanes).
+inline __m512i srdhm_512(__m512i a, __m512i m) {
+  const __m512i nudge = _mm512_set1_epi64(int64_t(1) << 30);
+  const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(a, m), nudge);
+  const __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(a, 32), m), nudge);
+  return _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 31), _mm512_slli_epi64(odd, 1));
+}
+
+// RoundingDivideByPOT by a fixed exponent in [0, 31].
+struct DivPot512 {
+  __m128i count;
+  __m512i mask, half, one;
+  explicit DivPot512(int exponent)
+      : count(_mm_cvtsi32_si128(exponent)),
+        mask(_mm512_set1_epi32(static_cast<int32_t>((int64_t(1) << exponent) - 1))),
+        half(_mm512_set1_epi32(static_cast<int32_t>(((int64_t(1) << exponent) - 1) >> 1))),
+        one(_mm512_set1_epi32(1)) {}
+  __m512i operator()(__m512i x) const {
+    const __m512i remainder = _mm512_and_si512(x, mask);
+    const __m512i threshold = _mm512_sub_epi32(half, _mm512_srai_epi32(x, 31));  // + 1 where x < 0
+    const __m512i q = _mm512_sra_epi32(x, count);
+    return _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(remainder, threshold), q, one);
+  }
+};
+
+// 64 int8 -> the int32 lanes of quarter k.
+template <int k>
+inline __m512i widen(__m512i v) {
+  return _mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(v, k));
+}
+
+// Four vectors of sixteen int32 already within int8 -> 64 int8 in order (vpmovdb truncates).
+inline __m512i narrow4(__m512i r0, __m512i r1, __m512i r2, __m512i r3) {
+  const __m256i lo = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm512_cvtepi32_epi8(r0)),
+                                             _mm512_cvtepi32_epi8(r1), 1);
+  const __m256i hi = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm512_cvtepi32_epi8(r2)),
+                                             _mm512_cvtepi32_epi8(r3), 1);
+  return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+
+// Runs s.block(a64, b64) -> 64 outputs over `len` elements, one loop per operand kind (a repeated operand is
+// one splat vector, so the compiler hoists what depends on it alone); the last partial vector is masked.
+template <bool kA, bool kB, class S>
+void loop64(const S& s, const int8_t* a, const int8_t* b, int8_t* out, int64_t len) {
+  const __m512i a_splat = kA ? _mm512_setzero_si512() : _mm512_set1_epi8(a[0]);
+  const __m512i b_splat = kB ? _mm512_setzero_si512() : _mm512_set1_epi8(b[0]);
+  int64_t i = 0;
+  for (; i + 64 <= len; i += 64) {
+    const __m512i va = kA ? _mm512_loadu_si512(a + i) : a_splat;
+    const __m512i vb = kB ? _mm512_loadu_si512(b + i) : b_splat;
+    _mm512_storeu_si512(out + i, s.block(va, vb));
+  }
+  if (i < len) {
+    const __mmask64 m = (uint64_t(1) << (len - i)) - 1;  // len - i < 64
+    const __m512i va = kA ? _mm512_maskz_loadu_epi8(m, a + i) : a_splat;
+    const __m512i vb = kB ? _mm512_maskz_loadu_epi8(m, b + i) : b_splat;
+    _mm512_mask_storeu_epi8(out + i, m, s.block(va, vb));
+  }
+}
+
+template <class S>
+void run_stretch(const S& s, const int8_t* a, bool a_step, const int8_t* b, bool b_step, int8_t* out,
+                 int64_t len) {
+  if (len <= 0) return;
+  if (a_step && b_step) loop64<true, true>(s, a, b, out, len);
+  else if (a_step) loop64<true, false>(s, a, b, out, len);
+  else if (b_step) loop64<false, true>(s, a, b, out, len);
+  else loop64<false, false>(s, a, b, out, len);
+}
+
+// One input's rescaled term, as each LiteRT path computes it (see add_s8_ref and eltwise_avx2.cpp's AddTerm).
+template <BinaryPath kPath>
+struct AddTerm512 {
+  __m512i offset, multiplier;
+  __m128i left, right, floor_shift;
+  DivPot512 div;
+  AddTerm512(int32_t off, int32_t m, int e, int left_shift)
+      : offset(_mm512_set1_epi32(off)), multiplier(_mm512_set1_epi32(m)), floor_shift(_mm_cvtsi32_si128(-e)),
+        div(-e) {
+    const int total = kPath == BinaryPath::kNeonElementwise ? left_shift + e : left_shift;
+    left = _mm_cvtsi32_si128(total > 0 ? total : 0);
+    right = _mm_cvtsi32_si128(total < 0 ? -total : 0);
+  }
+  __m512i operator()(__m512i v) const {
+    const __m512i x = _mm512_sra_epi32(_mm512_sll_epi32(_mm512_add_epi32(v, offset), left), right);
+    const __m512i h = srdhm_512(x, multiplier);
+    if (kPath == BinaryPath::kScalar) return div(h);
+    if (kPath == BinaryPath::kNeonScalarBroadcast) return _mm512_sra_epi32(h, floor_shift);
+    return h;
+  }
+};
+
+template <BinaryPath kPath>
+struct AddStretch512 {
+  AddTerm512<kPath> t1, t2;
+  __m512i m, zo, lo, hi;
+  DivPot512 div;
+  explicit AddStretch512(const AddParams& p)
+      : t1(p.input1_offset, p.input1_multiplier, p.input1_shift, p.left_shift),
+        t2(p.input2_offset, p.input2_multiplier, p.input2_shift, p.left_shift),
+        m(_mm512_set1_epi32(p.output_multiplier)), zo(_mm512_set1_epi32(p.output_offset)),
+        lo(_mm512_set1_epi32(p.act.min)), hi(_mm512_set1_epi32(p.act.max)), div(-p.output_shift) {}
+  __m512i sixteen(__m512i va, __m512i vb) const {
+    const __m512i raw = _mm512_add_epi32(t1(va), t2(vb));  // wraps, as the NEON path's vaddq
+    __m512i v = _mm512_add_epi32(div(srdhm_512(raw, m)), zo);
+    // NEON output stage: int16 truncating narrow, int16 (wrapping) add of the offset; sign-extending the
+    // low 16 bits of the int32 sum gives the same int16. The int8 saturation is inside the clamp.
+    if (kPath != BinaryPath::kScalar) v = _mm512_srai_epi32(_mm512_slli_epi32(v, 16), 16);
+    return _mm512_min_epi32(_mm512_max_epi32(v, lo), hi);
+  }
+  __m512i block(__m512i va, __m512i vb) const {
+    return narrow4(sixteen(widen<0>(va), widen<0>(vb)), sixteen(widen<1>(va), widen<1>(vb)),
+                   sixteen(widen<2>(va), widen<2>(vb)), sixteen(widen<3>(va), widen<3>(vb)));
+  }
+  void operator()(const int8_t* a, bool a_step, const int8_t* b, bool b_step, int8_t* out, int64_t len) const {
+    run_stretch(*this, a, a_step, b, b_step, out, len);
+  }
+};
+
+template <BinaryPath kPath>
+struct MulStretch512 {
+  __m512i o1, o2, m, zo, lo, hi, zo16;
+  __m128i left;
+  DivPot512 div;
+  explicit MulStretch512(const MulParams& p)
+      : o1(_mm512_set1_epi16(static_cast<int16_t>(p.input1_offset))),
+        o2(_mm512_set1_epi16(static_cast<int16_t>(p.input2_offset))), m(_mm512_set1_epi32(p.output_multiplier)),
+        zo(_mm512_set1_epi32(p.output_offset)), lo(_mm512_set1_epi32(p.act.min)), hi(_mm512_set1_epi32(p.act.max)),
+        zo16(_mm512_set1_epi16(static_cast<int16_t>(p.output_offset))),
+        left(_mm_cvtsi32_si128(p.output_shift > 0 ? p.output_shift : 0)),
+        div(p.output_shift > 0 ? 0 : -p.output_shift) {}
+  // 32 int16 operands (offsets added, each in [-255, 255]) of half h -> the scaled products of its 16 lanes
+  // of quarter q (q = 0 lower, 1 upper of the half).
+  template <int q>
+  __m512i scaled(__m512i x16, __m512i y16) const {
+    const __m512i x = _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(x16, q));
+    const __m512i y = _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(y16, q));
+    const __m512i prod = _mm512_madd_epi16(x, y);  // signed low halves multiplied, upper halves are 0
+    return div(srdhm_512(_mm512_sll_epi32(prod, left), m));  // the left shift wraps, as the reference's
+  }
+  __m512i out32(__m512i r) const {
+    if (kPath == BinaryPath::kScalar)
+      return _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(r, zo), lo), hi);
+    // NEON output stage: saturate to int16, int16 (wrapping) add of the offset, saturate to int8, clamp.
+    const __m512i s16 = _mm512_cvtepi16_epi32(_mm256_add_epi16(_mm512_cvtsepi32_epi16(r), _mm512_castsi512_si256(zo16)));
+    return _mm512_min_epi32(_mm512_max_epi32(s16, lo), hi);
+  }
+  template <int h>
+  void half(__m512i va, __m512i vb, __m512i* r0, __m512i* r1) const {
+    const __m512i x16 = _mm512_add_epi16(_mm512_cvtepi8_epi16(_mm512_extracti64x4_epi64(va, h)), o1);
+    const __m512i y16 = _mm512_add_epi16(_mm512_cvtepi8_epi16(_mm512_extracti64x4_epi64(vb, h)), o2);
+    *r0 = out32(scaled<0>(x16, y16));
+    *r1 = out32(scaled<1>(x16, y16));
+  }
+  __m512i block(__m512i va, __m512i vb) const {
+    __m512i r0, r1, r2, r3;
+    half<0>(va, vb, &r0, &r1);
+    half<1>(va, vb, &r2, &r3);
+    return narrow4(r0, r1, r2, r3);
+  }
+  void operator()(const int8_t* a, bool a_step, const int8_t* b, bool b_step, int8_t* out, int64_t len) const {
+    run_stretch(*this, a, a_step, b, b_step, out, len);
+  }
+};
+
+}  // namespace
+
+void add_s8_avx512vnni(const AddParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2,
+                       const int8_t* in2, int8_t* out) {
+  add_with_stretches<AddStretch512>(p, s1, in1, s2, in2, out);
+}
+
+void mul_s8_avx512vnni(const MulParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2,
+                       const int8_t* in2, int8_t* out) {
+  mul_with_stretches<MulStretch512>(p, s1, in1, s2, in2, out);
+}
+
+}  // namespace detail
+}  // namespace ops
+}  // namespace edgekd
