@@ -96,21 +96,33 @@ void run_stretch(const S& s, const int8_t* a, bool a_step, const int8_t* b, bool
 }
 
 // One input's rescaled term, as each LiteRT path computes it (see add_s8_ref and eltwise_avx2.cpp's AddTerm).
+// Shortcut: the input with the larger scale always gets m = 2^30, e = 0 (real multiplier 1/2; both when the
+// scales are equal, and any power-of-two ratio gives m = 2^30 too). Then SRDHM(y, 2^30) = y / 2 exactly for
+// even y (floor((y * 2^30 + 2^30) / 2^31) = floor(y / 2 + 1 / 2)), and with y = x << L, L >= 1, every path's
+// term is x << (L - 1 + e) whenever that count is >= 0: the scalar path's RoundingDivideByPOT and the
+// broadcast path's floor shift then divide exactly. One shift instead of the multiply and rounding.
 template <BinaryPath kPath>
 struct AddTerm512 {
   __m512i offset, multiplier;
-  __m128i left, right, floor_shift;
+  __m128i left, right, floor_shift, shortcut_count;
   DivPot512 div;
+  bool shortcut, has_right;
   AddTerm512(int32_t off, int32_t m, int e, int left_shift)
       : offset(_mm512_set1_epi32(off)), multiplier(_mm512_set1_epi32(m)), floor_shift(_mm_cvtsi32_si128(-e)),
         div(-e) {
     const int total = kPath == BinaryPath::kNeonElementwise ? left_shift + e : left_shift;
     left = _mm_cvtsi32_si128(total > 0 ? total : 0);
     right = _mm_cvtsi32_si128(total < 0 ? -total : 0);
+    has_right = total < 0;
+    const int k = left_shift - 1 + e;
+    shortcut = m == (int32_t(1) << 30) && left_shift >= 1 && k >= 0;
+    shortcut_count = _mm_cvtsi32_si128(shortcut ? k : 0);
   }
   __m512i operator()(__m512i v) const {
-    const __m512i x = _mm512_sra_epi32(_mm512_sll_epi32(_mm512_add_epi32(v, offset), left), right);
-    const __m512i h = srdhm_512(x, multiplier);
+    const __m512i x = _mm512_add_epi32(v, offset);
+    if (shortcut) return _mm512_sll_epi32(x, shortcut_count);
+    const __m512i shifted = _mm512_sll_epi32(x, left);
+    const __m512i h = srdhm_512(has_right ? _mm512_sra_epi32(shifted, right) : shifted, multiplier);
     if (kPath == BinaryPath::kScalar) return div(h);
     if (kPath == BinaryPath::kNeonScalarBroadcast) return _mm512_sra_epi32(h, floor_shift);
     return h;
