@@ -95,6 +95,30 @@ void run_stretch(const S& s, const int8_t* a, bool a_step, const int8_t* b, bool
   else loop64<false, false>(s, a, b, out, len);
 }
 
+// RoundingDivideByPOT by s in [0, 31] for |x| < 2^30 (what ADD's terms and sums stay within, see
+// add_s8_avx512vnni): with x = q 2^s + r, 0 <= r < 2^s, n = (x < 0),
+// (x + 2^(s-1) - n) >> s = q + (r + 2^(s-1) - n >= 2^s) = q + (r > (mask >> 1) + n), quant.h's rounding; the
+// sum neither overflows nor goes below q 2^s - 1. Three operations instead of six.
+// An addend z (the output zero point) rides along as z 2^s in the rounding constant when that stays small
+// (s <= 20, |z| <= 128: everything below 2^30 + 2^28): ((x + z 2^s + ...) >> s) = (... >> s) + z exactly.
+struct RoundShift512 {
+  __m512i half, addend;
+  __m128i count;
+  bool identity, folded;
+  explicit RoundShift512(int s, int32_t z = 0)
+      : count(_mm_cvtsi32_si128(s)), identity(s == 0), folded(s > 0 && s <= 20 && z >= -128 && z <= 128) {
+    const int32_t h = s > 0 ? int32_t(1) << (s - 1) : 0;
+    half = _mm512_set1_epi32(folded ? h + z * (int32_t(1) << s) : h);
+    addend = _mm512_set1_epi32(folded ? 0 : z);
+  }
+  // RoundingDivideByPOT(x, s) + z.
+  __m512i operator()(__m512i x) const {
+    if (identity) return _mm512_add_epi32(x, addend);
+    const __m512i q = _mm512_sra_epi32(_mm512_add_epi32(_mm512_add_epi32(x, half), _mm512_srai_epi32(x, 31)), count);
+    return folded ? q : _mm512_add_epi32(q, addend);
+  }
+};
+
 // One input's rescaled term, as each LiteRT path computes it (see add_s8_ref and eltwise_avx2.cpp's AddTerm).
 // Shortcut: the input with the larger scale always gets m = 2^30, e = 0 (real multiplier 1/2; both when the
 // scales are equal, and any power-of-two ratio gives m = 2^30 too). Then SRDHM(y, 2^30) = y / 2 exactly for
@@ -105,7 +129,7 @@ template <BinaryPath kPath>
 struct AddTerm512 {
   __m512i offset, multiplier;
   __m128i left, right, floor_shift, shortcut_count;
-  DivPot512 div;
+  RoundShift512 div;
   bool shortcut, has_right;
   AddTerm512(int32_t off, int32_t m, int e, int left_shift)
       : offset(_mm512_set1_epi32(off)), multiplier(_mm512_set1_epi32(m)), floor_shift(_mm_cvtsi32_si128(-e)),
@@ -132,24 +156,32 @@ struct AddTerm512 {
 template <BinaryPath kPath>
 struct AddStretch512 {
   AddTerm512<kPath> t1, t2;
-  __m512i m, zo, lo, hi;
-  DivPot512 div;
+  __m512i m, lo8, hi8;
+  RoundShift512 div;
   explicit AddStretch512(const AddParams& p)
       : t1(p.input1_offset, p.input1_multiplier, p.input1_shift, p.left_shift),
         t2(p.input2_offset, p.input2_multiplier, p.input2_shift, p.left_shift),
-        m(_mm512_set1_epi32(p.output_multiplier)), zo(_mm512_set1_epi32(p.output_offset)),
-        lo(_mm512_set1_epi32(p.act.min)), hi(_mm512_set1_epi32(p.act.max)), div(-p.output_shift) {}
+        m(_mm512_set1_epi32(p.output_multiplier)),
+        lo8(_mm512_set1_epi8(static_cast<int8_t>(p.act.min))), hi8(_mm512_set1_epi8(static_cast<int8_t>(p.act.max))),
+        div(-p.output_shift, p.output_offset) {}
+  // Sixteen outputs, zero point added, before any narrowing.
   __m512i sixteen(__m512i va, __m512i vb) const {
-    const __m512i raw = _mm512_add_epi32(t1(va), t2(vb));  // wraps, as the NEON path's vaddq
-    __m512i v = _mm512_add_epi32(div(srdhm_512(raw, m)), zo);
-    // NEON output stage: int16 truncating narrow, int16 (wrapping) add of the offset; sign-extending the
-    // low 16 bits of the int32 sum gives the same int16. The int8 saturation is inside the clamp.
-    if (kPath != BinaryPath::kScalar) v = _mm512_srai_epi32(_mm512_slli_epi32(v, 16), 16);
-    return _mm512_min_epi32(_mm512_max_epi32(v, lo), hi);
+    const __m512i raw = _mm512_add_epi32(t1(va), t2(vb));  // as the NEON path's vaddq (no wrap, see above)
+    return div(srdhm_512(raw, m));  // + the zero point
+  }
+  // int32 -> int16: the NEON output stage truncates (vmovn; its int16 add of the offset wraps the same way
+  // as truncating the int32 sum), the scalar path saturates (the int8 clamp follows either way).
+  static __m256i to16(__m512i v) {
+    return kPath == BinaryPath::kScalar ? _mm512_cvtsepi32_epi16(v) : _mm512_cvtepi32_epi16(v);
+  }
+  static __m256i pair8(__m512i r0, __m512i r1) {  // 32 int32 -> int16 -> 32 int8 saturated (vqmovn_s16)
+    return _mm512_cvtsepi16_epi8(_mm512_inserti64x4(_mm512_castsi256_si512(to16(r0)), to16(r1), 1));
   }
   __m512i block(__m512i va, __m512i vb) const {
-    return narrow4(sixteen(widen<0>(va), widen<0>(vb)), sixteen(widen<1>(va), widen<1>(vb)),
-                   sixteen(widen<2>(va), widen<2>(vb)), sixteen(widen<3>(va), widen<3>(vb)));
+    const __m256i lo = pair8(sixteen(widen<0>(va), widen<0>(vb)), sixteen(widen<1>(va), widen<1>(vb)));
+    const __m256i hi = pair8(sixteen(widen<2>(va), widen<2>(vb)), sixteen(widen<3>(va), widen<3>(vb)));
+    const __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+    return _mm512_min_epi8(_mm512_max_epi8(v, lo8), hi8);
   }
   void operator()(const int8_t* a, bool a_step, const int8_t* b, bool b_step, int8_t* out, int64_t len) const {
     run_stretch(*this, a, a_step, b, b_step, out, len);
@@ -206,6 +238,10 @@ struct MulStretch512 {
 
 void add_s8_avx512vnni(const AddParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2,
                        const int8_t* in2, int8_t* out) {
+  // left_shift <= 20 (prepare_add's 20) bounds |(v + offset) << shift| by 255 * 2^20 < 2^28, so every term
+  // (a multiply by m < 2^31 or an exact shift of it) is below 2^28, their sum below 2^29 (it never wraps) and
+  // the output SRDHM below 2^29 too: RoundShift512's range.
+  if (p.left_shift > 20) return add_s8_ref(p, s1, in1, s2, in2, out);
   add_with_stretches<AddStretch512>(p, s1, in1, s2, in2, out);
 }
 
