@@ -1,11 +1,15 @@
 // ADD and MUL, AVX-512 twin of the inner loops of eltwise.cpp: 64 outputs per step in four sixteen-lane
-// int32 vectors. The arithmetic is eltwise_avx2.cpp's, lane for lane (the proofs are there):
-// - SRDHM: 64-bit products on even and odd lanes (vpmuldq), + 2^30, bits 31..62.
-// - RoundingDivideByPOT: (x >> e) + ((x & mask) > (mask >> 1) + (x < 0)).
-// What is new here: masked loads and stores for the last partial vector (no copies), one loop per operand
-// kind so that a repeated operand's term is computed once per stretch, MUL's product by vpmaddwd (operands
-// fit int16, their zero-extended upper halves add 0) instead of the slow vpmulld, and the int8 narrowing by
-// vpmovdb / vpmovswb.
+// int32 vectors, equal to add_s8_ref / mul_s8_ref bit for bit (csrc/tests/test_ops.cpp checks every input
+// pair). The SRDHM is eltwise_avx2.cpp's (64-bit products on even and odd lanes, + 2^30, bits 31..62; the
+// proof is there). What is new here, each exact and argued next to its code:
+// - ADD's input with the larger scale (multiplier 2^30) rescales by one shift instead of a multiply.
+// - RoundingDivideByPOT in three operations for values below 2^30 in magnitude, the output zero point folded
+//   into its rounding constant.
+// - int32 -> int16 -> int8 narrowing by vpmov(s)dw / vpmovswb, which are the NEON output stage's truncating
+//   and saturating narrows, and the activation clamp on 64 int8 lanes at once.
+// - masked loads and stores for the last partial vector; one loop per operand kind, so that a repeated
+//   operand's term is computed once per stretch.
+// - MUL's product by vpmaddwd (the operands fit int16; zero upper halves add nothing), not the slow vpmulld.
 #include <immintrin.h>
 
 #include <cstdint>
@@ -33,36 +37,10 @@ inline __m512i srdhm_512(__m512i a, __m512i m) {
   return _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 31), _mm512_slli_epi64(odd, 1));
 }
 
-// RoundingDivideByPOT by a fixed exponent in [0, 31].
-struct DivPot512 {
-  __m128i count;
-  __m512i mask, half, one;
-  explicit DivPot512(int exponent)
-      : count(_mm_cvtsi32_si128(exponent)),
-        mask(_mm512_set1_epi32(static_cast<int32_t>((int64_t(1) << exponent) - 1))),
-        half(_mm512_set1_epi32(static_cast<int32_t>(((int64_t(1) << exponent) - 1) >> 1))),
-        one(_mm512_set1_epi32(1)) {}
-  __m512i operator()(__m512i x) const {
-    const __m512i remainder = _mm512_and_si512(x, mask);
-    const __m512i threshold = _mm512_sub_epi32(half, _mm512_srai_epi32(x, 31));  // + 1 where x < 0
-    const __m512i q = _mm512_sra_epi32(x, count);
-    return _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(remainder, threshold), q, one);
-  }
-};
-
 // 64 int8 -> the int32 lanes of quarter k.
 template <int k>
 inline __m512i widen(__m512i v) {
   return _mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(v, k));
-}
-
-// Four vectors of sixteen int32 already within int8 -> 64 int8 in order (vpmovdb truncates).
-inline __m512i narrow4(__m512i r0, __m512i r1, __m512i r2, __m512i r3) {
-  const __m256i lo = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm512_cvtepi32_epi8(r0)),
-                                             _mm512_cvtepi32_epi8(r1), 1);
-  const __m256i hi = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm512_cvtepi32_epi8(r2)),
-                                             _mm512_cvtepi32_epi8(r3), 1);
-  return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
 }
 
 // Runs s.block(a64, b64) -> 64 outputs over `len` elements, one loop per operand kind (a repeated operand is
@@ -190,44 +168,45 @@ struct AddStretch512 {
 
 template <BinaryPath kPath>
 struct MulStretch512 {
-  __m512i o1, o2, m, zo, lo, hi, zo16;
+  __m512i o1, o2, m, lo8, hi8;
+  __m256i zo16;
   __m128i left;
-  DivPot512 div;
+  bool has_left;
+  // A right shift applies only with no left shift, to a product |(a + o1) (b + o2)| <= 255^2 < 2^30:
+  // RoundShift512's range. The scalar path's zero point rides along (int32 add, wrapping like the
+  // reference's after a left shift); the NEON path adds it in int16 after saturating.
+  RoundShift512 div;
   explicit MulStretch512(const MulParams& p)
       : o1(_mm512_set1_epi16(static_cast<int16_t>(p.input1_offset))),
         o2(_mm512_set1_epi16(static_cast<int16_t>(p.input2_offset))), m(_mm512_set1_epi32(p.output_multiplier)),
-        zo(_mm512_set1_epi32(p.output_offset)), lo(_mm512_set1_epi32(p.act.min)), hi(_mm512_set1_epi32(p.act.max)),
-        zo16(_mm512_set1_epi16(static_cast<int16_t>(p.output_offset))),
-        left(_mm_cvtsi32_si128(p.output_shift > 0 ? p.output_shift : 0)),
-        div(p.output_shift > 0 ? 0 : -p.output_shift) {}
-  // 32 int16 operands (offsets added, each in [-255, 255]) of half h -> the scaled products of its 16 lanes
-  // of quarter q (q = 0 lower, 1 upper of the half).
+        lo8(_mm512_set1_epi8(static_cast<int8_t>(p.act.min))), hi8(_mm512_set1_epi8(static_cast<int8_t>(p.act.max))),
+        zo16(_mm256_set1_epi16(static_cast<int16_t>(p.output_offset))),
+        left(_mm_cvtsi32_si128(p.output_shift > 0 ? p.output_shift : 0)), has_left(p.output_shift > 0),
+        div(p.output_shift > 0 ? 0 : -p.output_shift, kPath == BinaryPath::kScalar ? p.output_offset : 0) {}
+  // 32 int16 operands (offsets added, each in [-255, 255]) -> the 16 outputs of quarter q (0 lower, 1 upper),
+  // narrowed to int16.
   template <int q>
-  __m512i scaled(__m512i x16, __m512i y16) const {
+  __m256i scaled16(__m512i x16, __m512i y16) const {
     const __m512i x = _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(x16, q));
     const __m512i y = _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(y16, q));
     const __m512i prod = _mm512_madd_epi16(x, y);  // signed low halves multiplied, upper halves are 0
-    return div(srdhm_512(_mm512_sll_epi32(prod, left), m));  // the left shift wraps, as the reference's
-  }
-  __m512i out32(__m512i r) const {
-    if (kPath == BinaryPath::kScalar)
-      return _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(r, zo), lo), hi);
-    // NEON output stage: saturate to int16, int16 (wrapping) add of the offset, saturate to int8, clamp.
-    const __m512i s16 = _mm512_cvtepi16_epi32(_mm256_add_epi16(_mm512_cvtsepi32_epi16(r), _mm512_castsi512_si256(zo16)));
-    return _mm512_min_epi32(_mm512_max_epi32(s16, lo), hi);
+    // The left shift wraps, as the reference's.
+    const __m512i r = div(srdhm_512(has_left ? _mm512_sll_epi32(prod, left) : prod, m));
+    // Scalar: the saturations to int16 and then int8 clamp like clamp_to_int8 (lo, hi are within int8).
+    // NEON: vqmovn_s32, int16 (wrapping) add of the offset, then vqmovn_s16.
+    if (kPath == BinaryPath::kScalar) return _mm512_cvtsepi32_epi16(r);
+    return _mm256_add_epi16(_mm512_cvtsepi32_epi16(r), zo16);
   }
   template <int h>
-  void half(__m512i va, __m512i vb, __m512i* r0, __m512i* r1) const {
+  __m256i half(__m512i va, __m512i vb) const {
     const __m512i x16 = _mm512_add_epi16(_mm512_cvtepi8_epi16(_mm512_extracti64x4_epi64(va, h)), o1);
     const __m512i y16 = _mm512_add_epi16(_mm512_cvtepi8_epi16(_mm512_extracti64x4_epi64(vb, h)), o2);
-    *r0 = out32(scaled<0>(x16, y16));
-    *r1 = out32(scaled<1>(x16, y16));
+    const __m512i w = _mm512_inserti64x4(_mm512_castsi256_si512(scaled16<0>(x16, y16)), scaled16<1>(x16, y16), 1);
+    return _mm512_cvtsepi16_epi8(w);
   }
   __m512i block(__m512i va, __m512i vb) const {
-    __m512i r0, r1, r2, r3;
-    half<0>(va, vb, &r0, &r1);
-    half<1>(va, vb, &r2, &r3);
-    return narrow4(r0, r1, r2, r3);
+    const __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(half<0>(va, vb)), half<1>(va, vb), 1);
+    return _mm512_min_epi8(_mm512_max_epi8(v, lo8), hi8);
   }
   void operator()(const int8_t* a, bool a_step, const int8_t* b, bool b_step, int8_t* out, int64_t len) const {
     run_stretch(*this, a, a_step, b, b_step, out, len);
