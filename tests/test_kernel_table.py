@@ -22,7 +22,7 @@ EXPECTED = {
             "MAX_POOL_2D": "max_pool_s8_ref", "SOFTMAX": "softmax_s8_ref", "LOGISTIC": "logistic_lut_s8_ref"},
     "avx2": {"ADD": "add_s8_avx2", "MUL": "mul_s8_avx2", "MEAN": "mean_hw_s8_avx2",
              "CONV_2D": "gemm_s8_4x16c2_avx2"},
-    "avx512vnni": {"ADD": "add_s8_avx2", "MUL": "mul_s8_avx2", "MEAN": "mean_hw_s8_avx2",
+    "avx512vnni": {"ADD": "add_s8_avx512vnni", "MUL": "mul_s8_avx512vnni", "MEAN": "mean_hw_s8_avx2",
                    "CONV_2D": "gemm_s8_8x32c4_avx512vnni"},
 }
 

@@ -387,3 +387,28 @@ def test_mean_is_exact_at_litert_default_threads():
                    lo.T((1, 1, 1, 45), lo.INT8, so, zo)]
         ref = lo.run_one(tensors, lo.Op(lo.MEAN, [0, 1], [2], lo.OPT_REDUCER, {0: ("bool", True)}), [x])
         assert_same(ops.mean(x, [1, 2], True, si, zi, so, zo), ref, f"mean default threads trial {trial}")
+
+
+def test_add_power_of_two_ratios_and_long_rows_match_litert():
+    # Power-of-two scale ratios give both inputs the multiplier 2^30 (the SIMD twins' one-shift term), output
+    # scales from 2^-19 of the inputs (output shift 0) to 100x (shift beyond 20); rows around the 16 / 64-lane
+    # steps, same shape and broadcast, every activation.
+    rng = np.random.default_rng(81)
+    shapes = [((1, 3, 5, 67), (1, 3, 5, 67)), ((1, 1, 1, 129), (1, 1, 1, 129)), ((1, 4, 4, 63), (1, 1, 1, 63)),
+              ((1, 2, 3, 65), (1,)), ((1, 9, 7, 64), (1, 9, 7, 64))]
+    for trial in range(TRIALS):
+        sa, sb = shapes[trial % len(shapes)]
+        s1 = rand_scale(rng, 0.01, 0.5)
+        s2 = f32(s1 * 2.0 ** int(rng.integers(-6, 7)))
+        so = f32(max(s1, s2) * [1.5 * 2.0 ** -19, 0.05, 1.0, 3.0, 100.0][trial % 5])
+        z1, z2, zo = rand_zp(rng), rand_zp(rng), rand_zp(rng)
+        act = trial % 4
+        a, b = rand_s8(rng, sa), rand_s8(rng, sb)
+        out_shape = np.broadcast_shapes(sa, sb)
+        tensors = [lo.T(sa, lo.INT8, s1, z1), lo.T(sb, lo.INT8, s2, z2), lo.T(out_shape, lo.INT8, so, zo)]
+        try:
+            ours = ops.add(a, b, s1, z1, s2, z2, so, zo, act)
+        except ValueError:
+            continue  # an activation bound beyond int32 at this output scale (LiteRT accepts it unchecked)
+        ref = lo.run_one(tensors, lo.Op(lo.ADD, [0, 1], [2], lo.OPT_ADD, {0: ("i8", act)}), [a, b])
+        assert_same(ours, ref, f"add pow2 trial {trial} {sa} {sb} {s1} {s2} {so} act {act}")

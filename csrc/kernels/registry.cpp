@@ -18,6 +18,15 @@ extern const DwConvKernel kDwConvAvx2;
 #ifdef EDGEKD_HAVE_AVX512VNNI
 extern const GemmKernel kGemmAvx512Vnni;
 extern const DwConvKernel kDwConvAvx512Vnni;
+namespace ops {
+namespace detail {
+// eltwise_avx512vnni.cpp (declared here: only this table refers to them).
+void add_s8_avx512vnni(const AddParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2,
+                       const int8_t* in2, int8_t* out);
+void mul_s8_avx512vnni(const MulParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2,
+                       const int8_t* in2, int8_t* out);
+}  // namespace detail
+}  // namespace ops
 #endif
 #ifdef EDGEKD_HAVE_NEON
 extern const GemmKernel kGemmNeon;
@@ -70,11 +79,16 @@ KernelTable path_table(Isa isa, const GemmKernel* gemm, const DwConvKernel* dwco
   return t;
 }
 
-// The AVX-512 path runs the AVX2 twins (it has none of its own); neondot runs the NEON ones.
+// The AVX-512 path has its own ADD / MUL and runs the AVX2 MEAN; neondot runs the NEON twins.
 #ifdef EDGEKD_HAVE_AVX2
 const OpTwins kX86Twins{{"add_s8_avx2", Isa::kAvx2, &ops::detail::add_s8_avx2},
                         {"mul_s8_avx2", Isa::kAvx2, &ops::detail::mul_s8_avx2},
                         {"mean_hw_s8_avx2", Isa::kAvx2, &ops::detail::mean_hw_s8_avx2}};
+#endif
+#ifdef EDGEKD_HAVE_AVX512VNNI
+const OpTwins kAvx512Twins{{"add_s8_avx512vnni", Isa::kAvx512Vnni, &ops::detail::add_s8_avx512vnni},
+                           {"mul_s8_avx512vnni", Isa::kAvx512Vnni, &ops::detail::mul_s8_avx512vnni},
+                           {"mean_hw_s8_avx2", Isa::kAvx2, &ops::detail::mean_hw_s8_avx2}};
 #endif
 #ifdef EDGEKD_HAVE_NEON
 const OpTwins kArmTwins{{"add_s8_neon", Isa::kNeon, &ops::detail::add_s8_neon},
@@ -91,7 +105,7 @@ const KernelTable& kernel_table(Isa isa) {
 #endif
 #ifdef EDGEKD_HAVE_AVX512VNNI
   static const KernelTable kAvx512Vnni =
-      path_table(Isa::kAvx512Vnni, &kGemmAvx512Vnni, &kDwConvAvx512Vnni, kX86Twins);
+      path_table(Isa::kAvx512Vnni, &kGemmAvx512Vnni, &kDwConvAvx512Vnni, kAvx512Twins);
 #endif
 #ifdef EDGEKD_HAVE_NEON
   static const KernelTable kNeon = path_table(Isa::kNeon, &kGemmNeon, &kDwConvNeon, kArmTwins);

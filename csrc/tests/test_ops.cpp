@@ -527,4 +527,54 @@ TEST(add_mul_equal_reference_on_every_input_pair) {
   }
 }
 
+TEST(add_equal_reference_at_exact_shortcuts_extreme_scales_and_tails) {
+  // Power-of-two scale ratios (multiplier 2^30 on one or both inputs: the one-shift term), output scales
+  // whose output shift is 0 (the rounding shift is the identity) or beyond 20 (the zero point is not folded
+  // into the rounding constant), zero points at both ends, every activation; each over all 65536 input pairs
+  // in stretches of lengths around the 16 / 32 / 64-lane steps, same shape and against a scalar.
+  std::mt19937 rng(31);
+  const auto add_kernels = kernels_of(&edgekd::KernelTable::add);
+  std::vector<int8_t> x(65536), y(65536);
+  for (int i = 0; i < 65536; ++i) {
+    x[i] = static_cast<int8_t>(i & 255);
+    y[i] = static_cast<int8_t>((i >> 8) & 255);
+  }
+  const float ratios[] = {1.f, 2.f, 0.5f, 0.125f, 8.f, 1.f / 4096.f, 1.f / 2097152.f, 0.7f};
+  // out scale = max(s1, s2) * f: f = 2^-19 / 0.75 gives output shift 0; f = 85 a shift of 25.
+  const float outs[] = {1.f / (0.75f * 524288.f), 1.f / 65536.f, 0.02f, 1.f, 3.f, 85.f, 3000.f};
+  const int lengths[] = {1, 15, 16, 17, 31, 33, 63, 64, 65, 127, 129, 200, 1000};
+  const Activation acts[] = {Activation::kNone, Activation::kRelu, Activation::kRelu6, Activation::kReluN1To1};
+  int checked = 0;
+  for (float ratio : ratios) {
+    for (float f : outs) {
+      const float sa = 0.03f, sb = sa * ratio;
+      const int za = rng() % 2 ? -128 : 127, zb = static_cast<int>(rng() % 256) - 128;
+      const int zo = (checked % 3 == 0) ? -128 : (checked % 3 == 1 ? 127 : static_cast<int>(rng() % 256) - 128);
+      AddParams p;
+      try {
+        p = prepare_add(sa, za, sb, zb, std::max(sa, sb) * f, zo, acts[checked % 4]);
+      } catch (const std::invalid_argument&) {
+        continue;
+      }
+      ++checked;
+      const int len = lengths[checked % 13];
+      for (int start = 0; start + len <= 65536; start += len) {
+        const Shape4 s{1, 1, 1, len}, one{1, 1, 1, 1};
+        std::vector<int8_t> want(len), got(len);
+        const bool bcast = (start / len) % 4 == 3;  // some stretches against one scalar of y
+        add_s8_ref(p, s, x.data() + start, bcast ? one : s, y.data() + start, want.data());
+        for (const auto& k : add_kernels) {
+          k.fn(p, s, x.data() + start, bcast ? one : s, y.data() + start, got.data());
+          const int64_t d = first_difference(got, want);
+          EXPECT_TRUE(d < 0, k.name << " ratio " << ratio << " out " << f << " zp " << za << "," << zb << ","
+                                    << zo << " len " << len << " start " << start << " element " << d << " got "
+                                    << int(got[d]) << " want " << int(want[d]));
+          if (d >= 0) return;
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(checked > 40, checked << " parameter sets");
+}
+
 EDGEKD_TEST_MAIN()
