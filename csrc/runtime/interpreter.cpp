@@ -141,12 +141,6 @@ void init_tensors(const ModelDef& def, std::vector<RtTensor>& tensors) {
   }
 }
 
-// How build_op (op_common.cpp) says that it has no kernel for an op type (tests/test_inspect.py holds the
-// phrase to this: an op lacking a kernel must be listed, not reported as a malformed model).
-bool names_missing_kernel(const std::invalid_argument& e) {
-  return std::strstr(e.what(), "is not supported by edgekd's runtime") != nullptr;
-}
-
 // Builds every op that shape folding left, into `ops`. An op type without a kernel does not stop the loop:
 // the indices of all such ops are returned, so that one error can name every op a model needs and the
 // runtime lacks. Any other error is thrown, the first one, once no op lacks a kernel.
@@ -160,13 +154,11 @@ std::vector<int> build_ops(const ModelDef& def, std::vector<RtTensor>& tensors, 
     bctx.set_op(&def.operators[i]);
     try {
       ops.push_back(build_op(bctx));
-    } catch (const std::invalid_argument& e) {
-      if (!names_missing_kernel(e)) {
-        if (!first_error) first_error = std::current_exception();
-        continue;
-      }
+    } catch (const UnsupportedOpError& e) {
       if (missing.empty() && missing_message) *missing_message = e.what();
       missing.push_back(static_cast<int>(i));
+    } catch (const std::invalid_argument&) {
+      if (!first_error) first_error = std::current_exception();
     }
   }
   if (missing.empty() && first_error) std::rethrow_exception(first_error);

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,12 @@ class Op {
   std::vector<int> inputs, outputs;  // tensors read / written at run time (not constants)
 };
 
+// build_op's error for an op type the runtime has no kernel for (a kind of bad input, so still an
+// std::invalid_argument for callers that catch those).
+struct UnsupportedOpError : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
 // What an op factory sees at load: the model, the runtime tensors, the chosen path, and helpers that
 // check and fetch what the op needs, each failing with an error naming the op, the tensor and the rule.
 class BuildContext {
@@ -82,6 +89,8 @@ class BuildContext {
 
   [[noreturn]] void fail(const std::string& msg) const;
   [[noreturn]] void fail_tensor(int t, const std::string& msg) const;
+  // The op's type has no kernel here: throws UnsupportedOpError, so load can go on and name every such op.
+  [[noreturn]] void fail_unsupported() const;
 
   void expect_io(size_t min_inputs, size_t max_inputs, size_t num_outputs) const;
   int input(size_t k) const;   // tensor index of input k, or -1 when absent (optional)

@@ -19,6 +19,12 @@ void BuildContext::fail(const std::string& msg) const {
   throw std::invalid_argument(describe_op(*op_) + ": " + msg);
 }
 
+void BuildContext::fail_unsupported() const {
+  const int out = op_->outputs.empty() ? -1 : op_->outputs[0];
+  throw UnsupportedOpError(describe_op(*op_) + ": is not supported by edgekd's runtime (it produces " +
+                           describe_tensor(model_, out) + ")");
+}
+
 void BuildContext::fail_tensor(int t, const std::string& msg) const {
   throw std::invalid_argument(describe_op(*op_) + ", " + describe_tensor(model_, t) + ": " + msg);
 }
@@ -157,10 +163,8 @@ std::unique_ptr<Op> build_op(BuildContext& ctx) {
     case tfl::kShape: case tfl::kStridedSlice: case tfl::kPack:
       ctx.fail("could not be folded at load: only static shape computations on constant int32 values are "
                "supported");
-    default: {
-      const int out = ctx.op().outputs.empty() ? -1 : ctx.op().outputs[0];
-      ctx.fail("is not supported by edgekd's runtime (it produces " + describe_tensor(ctx.model(), out) + ")");
-    }
+    default:
+      ctx.fail_unsupported();
   }
   op->name = describe_op(ctx.op());
   return op;
