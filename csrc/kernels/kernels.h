@@ -13,6 +13,7 @@
 #include "edgekd/cpu.h"
 #include "edgekd/quant.h"
 #include "kernels/ops/ops.h"
+#include "kernels/ops/shape_ops.h"
 
 namespace edgekd {
 
@@ -149,6 +150,25 @@ using DequantizeFn = void(const ops::DequantizeParams&, const int8_t*, float*, s
 using PadFn = void(const ops::PadParams&, const int8_t*, int8_t*);
 using ConcatFn = void(const ops::ConcatParams&, const int8_t* const*, int8_t*);
 
+// Shape and reduction ops (TRANSPOSE, SLICE, STRIDED_SLICE, SPLIT, SPLIT_V, DEPTH_TO_SPACE, SPACE_TO_DEPTH,
+// GATHER, RESIZE_*, SUM, REDUCE_MAX, ARG_MAX, ARG_MIN); see kernels/ops/shape_ops.h.
+using StridedCopyFn = void(const ops::StridedCopy&, const uint8_t*, uint8_t*);
+using GatherFn = int64_t(const ops::GatherParams&, const uint8_t*, const void*, uint8_t*);
+using ResizeBilinearFn = void(const ops::ResizeParams&, const int8_t*, int8_t*, int y_begin, int y_end);
+using ResizeNearestFn = void(const ops::ResizeParams&, const uint8_t*, uint8_t*, int y_begin, int y_end);
+using ReduceSumFn = void(const ops::ReduceParams&, const int8_t*, int8_t*, int32_t* acc);
+using ReduceMaxFn = void(const ops::ReduceParams&, const int8_t*, int8_t*);
+using ArgMinMaxFn = void(const ops::ArgParams&, const int8_t*, void*);
+struct ShapeOpKernels {
+  OpKernel<StridedCopyFn> strided_copy;
+  OpKernel<GatherFn> gather;
+  OpKernel<ResizeBilinearFn> resize_bilinear;
+  OpKernel<ResizeNearestFn> resize_nearest;
+  OpKernel<ReduceSumFn> reduce_sum;
+  OpKernel<ReduceMaxFn> reduce_max;
+  OpKernel<ArgMinMaxFn> arg_minmax;
+};
+
 struct KernelTable {
   Isa isa = Isa::kRef;
   const GemmKernel* gemm = nullptr;      // CONV_2D, FULLY_CONNECTED
@@ -164,6 +184,7 @@ struct KernelTable {
   OpKernel<DequantizeFn> dequantize;     // s8 -> f32
   OpKernel<PadFn> pad;
   OpKernel<ConcatFn> concat;
+  ShapeOpKernels shape;                  // shape and reduction ops
 };
 
 // The table for a path. Throws std::invalid_argument if the path is not compiled into this build.

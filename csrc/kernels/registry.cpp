@@ -39,6 +39,20 @@ extern const DwConvKernel kDwConvNeonDot;
 
 namespace {
 
+// Shape and reduction ops: portable on every path.
+ShapeOpKernels shape_op_kernels_ref() {
+  const Isa r = Isa::kRef;
+  ShapeOpKernels k;
+  k.strided_copy = {"strided_copy_ref", r, &ops::strided_copy};
+  k.gather = {"gather_ref", r, &ops::gather};
+  k.resize_bilinear = {"resize_bilinear_s8_ref", r, &ops::resize_bilinear_s8_ref};
+  k.resize_nearest = {"resize_nearest_ref", r, &ops::resize_nearest};
+  k.reduce_sum = {"reduce_sum_s8_ref", r, &ops::reduce_sum_s8};
+  k.reduce_max = {"reduce_max_s8_ref", r, &ops::reduce_max_s8};
+  k.arg_minmax = {"arg_minmax_s8_ref", r, &ops::arg_minmax_s8};
+  return k;
+}
+
 // The portable kernels: the ref path's table, and every other path's entry where it has no twin.
 KernelTable ref_table() {
   const Isa r = Isa::kRef;
@@ -58,6 +72,7 @@ KernelTable ref_table() {
   t.dequantize = {"dequantize_s8_f32_ref", r, &ops::dequantize_s8_f32};
   t.pad = {"pad_s8_ref", r, &ops::pad_s8};
   t.concat = {"concat_s8_ref", r, &ops::concat_s8};
+  t.shape = shape_op_kernels_ref();
   return t;
 }
 
@@ -147,7 +162,15 @@ std::vector<KernelFamily> kernel_families(const KernelTable& t) {
           {"quantize", t.quantize.name, t.quantize.isa},
           {"dequantize", t.dequantize.name, t.dequantize.isa},
           {"pad", t.pad.name, t.pad.isa},
-          {"concat", t.concat.name, t.concat.isa}};
+          {"concat", t.concat.name, t.concat.isa},
+          // shape and reduction ops
+          {"strided_copy", t.shape.strided_copy.name, t.shape.strided_copy.isa},
+          {"gather", t.shape.gather.name, t.shape.gather.isa},
+          {"resize_bilinear", t.shape.resize_bilinear.name, t.shape.resize_bilinear.isa},
+          {"resize_nearest", t.shape.resize_nearest.name, t.shape.resize_nearest.isa},
+          {"reduce_sum", t.shape.reduce_sum.name, t.shape.reduce_sum.isa},
+          {"reduce_max", t.shape.reduce_max.name, t.shape.reduce_max.isa},
+          {"arg_minmax", t.shape.arg_minmax.name, t.shape.arg_minmax.isa}};
 }
 
 }  // namespace edgekd

@@ -18,6 +18,13 @@ enum BuiltinOp : int {
   kRelu6 = 21, kReshape = 22, kSoftmax = 25, kTanh = 28, kCustom = 32, kPad = 34, kMean = 40, kSqueeze = 43,
   kStridedSlice = 45, kShape = 77, kPack = 83, kQuantize = 114, kHardSwish = 117,
 };
+// Shape and reduction ops (op_transpose.cpp, op_slice.cpp, op_split.cpp, op_gather.cpp, op_space_depth.cpp,
+// op_resize.cpp, op_reduce.cpp, op_expand_dims.cpp).
+enum ShapeOp : int {
+  kDepthToSpace = 5, kResizeBilinear = 23, kSpaceToDepth = 26, kGather = 36, kTranspose = 39, kSplit = 49,
+  kArgMax = 56, kSlice = 65, kExpandDims = 70, kSum = 74, kArgMin = 79, kReduceMax = 82,
+  kResizeNearestNeighbor = 97, kSplitV = 102,
+};
 // Any builtin code's name ("TRANSPOSE"), nullptr past the codes tflite_names.cpp knows.
 const char* builtin_op_name(int code);
 
@@ -72,6 +79,19 @@ constexpr int kSliceBeginMask = 0, kSliceEndMask = 1, kSliceEllipsisMask = 2, kS
 constexpr int kPackValuesCount = 0, kPackAxis = 1;
 // SqueezeOptions
 constexpr int kSqueezeDims = 0;
+// Shape and reduction ops' options.
+// SplitOptions / SplitVOptions
+constexpr int kSplitNumSplits = 0;
+// GatherOptions
+constexpr int kGatherAxis = 0, kGatherBatchDims = 1;
+// DepthToSpaceOptions / SpaceToDepthOptions
+constexpr int kBlockSize = 0;
+// ResizeBilinearOptions (0 and 1 are the deprecated new_height / new_width)
+constexpr int kResizeBilinearAlignCorners = 2, kResizeBilinearHalfPixel = 3;
+// ResizeNearestNeighborOptions
+constexpr int kResizeNearestAlignCorners = 0, kResizeNearestHalfPixel = 1;
+// ArgMaxOptions / ArgMinOptions
+constexpr int kArgOutputType = 0;
 }  // namespace field
 
 }  // namespace tfl
