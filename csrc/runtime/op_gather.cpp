@@ -1,7 +1,8 @@
 // GATHER (gather.cc): rows of the params tensor (a constant embedding table or an activation) picked by
 // int16 / int32 / int64 indices, with LiteRT's axis and batch_dims. Constant indices are checked at load;
-// an index outside the axis at run time fails the inference with an error naming the op, as LiteRT's
-// invoke fails ("gather index out of bounds"), and nothing out of bounds is read.
+// an index outside the axis at run time fails the inference with an error naming the op (bad input values:
+// std::invalid_argument, ValueError in Python), as LiteRT's invoke fails ("gather index out of bounds"),
+// and nothing out of bounds is read.
 #include <stdexcept>
 
 #include "model/tflite_schema.h"
@@ -19,7 +20,7 @@ class GatherOp : public Op {
     const void* idx = ctx.ptrs[inputs[1]];
     const int64_t bad = k.fn(p, ctx.as<const uint8_t>(inputs[0]), idx, ctx.as<uint8_t>(outputs[0]));
     if (bad >= 0)
-      throw std::runtime_error(name + ": index " + std::to_string(ops::gather_index(p, idx, bad)) +
+      throw std::invalid_argument(name + ": index " + std::to_string(ops::gather_index(p, idx, bad)) +
                                " at position " + std::to_string(bad) + " of " + indices_name +
                                " is out of range [0, " + std::to_string(p.axis_size) + ")");
   }

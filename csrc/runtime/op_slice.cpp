@@ -94,7 +94,8 @@ std::vector<SliceAxis> strided_slice_axes(BuildContext& ctx, const std::vector<i
       if (start < 0 || start >= d) ctx.fail_tensor(begin_t, "shrink index " + std::to_string(b) + " is out of range for dimension " + std::to_string(d));
       stop = start + 1;
     } else {
-      stop = o.slice_offset ? e + start : e;
+      const int64_t end_at = o.slice_offset ? int64_t(e) + start : int64_t(e);
+      stop = static_cast<int>(std::max<int64_t>(std::min<int64_t>(end_at, INT32_MAX), INT32_MIN + int64_t(d)));
       if (stop < 0) stop += d;
       stop = s > 0 ? clamp(stop, 0, d) : clamp(stop, -1, d - 1);
       if (emask) stop = s > 0 ? d : -1;
