@@ -80,7 +80,10 @@ def unary(code, in_shape, consts, opt_type=0, options=None, out_dtype=lo.INT8, i
 
 TRANSPOSES = [((1, 3, 8, 8), (0, 2, 3, 1)), ((1, 8, 8, 3), (0, 3, 1, 2)), ((5, 7), (1, 0)), ((9,), (0,)),
               ((2, 3, 4), (2, 0, 1)), ((1, 16, 12, 24), (0, 2, 1, 3)), ((2, 3, 1, 4, 5), (4, 2, 0, 3, 1)),
-              ((2, 1, 3, 2, 2, 3), (5, 3, 1, 0, 4, 2)), ((2, 3, 4), (0, -1, 1))]
+              ((2, 1, 3, 2, 2, 3), (5, 3, 1, 0, 4, 2)), ((2, 3, 4), (0, -1, 1)),
+              # 2-D transposes in tiles of 32, with partial tiles on both sides
+              ((1, 37, 45, 70), (0, 3, 1, 2)), ((1, 70, 33, 35), (0, 2, 3, 1)), ((2, 40, 3, 50), (3, 1, 0, 2)),
+              ((3, 33, 65), (0, 2, 1))]
 
 
 @pytest.mark.parametrize("shape,perm", TRANSPOSES, ids=str)
@@ -258,6 +261,17 @@ def test_resize_bilinear(shape, size, flags):
 def test_resize_nearest_neighbor(shape, size, flags):
     opts = {0: ("bool", flags[0]), 1: ("bool", flags[1])}
     check(*unary(lo.RESIZE_NEAREST_NEIGHBOR, shape, [size], lo.OPT_RESIZE_NEAREST, opts))
+
+
+@pytest.mark.parametrize("code,opt", [(lo.RESIZE_BILINEAR, lo.OPT_RESIZE_BILINEAR),
+                                      (lo.RESIZE_NEAREST_NEIGHBOR, lo.OPT_RESIZE_NEAREST)], ids=["bilinear", "nearest"])
+def test_resize_on_several_threads_equals_one_thread(code, opt):
+    tensors, op = unary(code, (2, 30, 31, 16), [(64, 66)], opt)
+    feeds = feeds_for(tensors, op, np.random.default_rng(4))
+    model = with_litert_shapes(tensors, op, feeds)
+    one = edgekd_outputs(model, feeds, num_threads=1)[0]
+    assert np.array_equal(edgekd_outputs(model, feeds, num_threads=3)[0], one)
+    assert np.array_equal(litert.run(model, feeds)[0], one)
 
 
 # ------------------------------------------------------------------------------------------------

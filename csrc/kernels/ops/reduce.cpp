@@ -130,13 +130,22 @@ void reduce_max_s8(const ReduceParams& p, const int8_t* in, int8_t* out) {
   });
 }
 
-void arg_minmax_s8(const ArgParams& p, const int8_t* in, void* out) {
+namespace {
+
+template <bool kMax, class Index>
+void arg_minmax(const ArgParams& p, const int8_t* in, Index* out) {
   const int64_t A = p.axis_size, I = p.inner;
-  auto better = [&p](int8_t v, int8_t best) { return p.is_max ? v > best : v < best; };
-  auto store = [&p, out](int64_t at, int64_t index) {
-    if (p.out_int64) static_cast<int64_t*>(out)[at] = index;
-    else static_cast<int32_t*>(out)[at] = static_cast<int32_t>(index);
-  };
+  if (I == 1) {  // contiguous rows: the extreme value (a loop the compiler vectorizes), then its first index
+    for (int64_t o = 0; o < p.outer; ++o) {
+      const int8_t* row = in + o * A;
+      int8_t best = row[0];
+      for (int64_t a = 1; a < A; ++a) best = kMax ? std::max(best, row[a]) : std::min(best, row[a]);
+      int64_t at = 0;
+      while (row[at] != best) ++at;
+      out[o] = static_cast<Index>(at);
+    }
+    return;
+  }
   for (int64_t o = 0; o < p.outer; ++o) {
     const int8_t* base = in + o * A * I;
     for (int64_t i = 0; i < I; ++i) {
@@ -144,13 +153,25 @@ void arg_minmax_s8(const ArgParams& p, const int8_t* in, void* out) {
       int8_t best = base[i];
       for (int64_t a = 1; a < A; ++a) {
         const int8_t v = base[a * I + i];
-        if (better(v, best)) {
+        if (kMax ? v > best : v < best) {
           best = v;
           best_at = a;
         }
       }
-      store(o * I + i, best_at);
+      out[o * I + i] = static_cast<Index>(best_at);
     }
+  }
+}
+
+}  // namespace
+
+void arg_minmax_s8(const ArgParams& p, const int8_t* in, void* out) {
+  if (p.out_int64) {
+    if (p.is_max) arg_minmax<true>(p, in, static_cast<int64_t*>(out));
+    else arg_minmax<false>(p, in, static_cast<int64_t*>(out));
+  } else {
+    if (p.is_max) arg_minmax<true>(p, in, static_cast<int32_t*>(out));
+    else arg_minmax<false>(p, in, static_cast<int32_t*>(out));
   }
 }
 

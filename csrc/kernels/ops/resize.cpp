@@ -124,6 +124,10 @@ void resize_nearest(const ResizeParams& p, const uint8_t* in, uint8_t* out, int 
     for (int y = y_begin; y < y_end; ++y) {
       const uint8_t* src = image + p.y.lo[y] * in_row;
       uint8_t* dst = out + (int64_t(b) * p.out_h + y) * out_row;
+      if (y > y_begin && p.y.lo[y] == p.y.lo[y - 1]) {  // upscaling: the row above, again
+        std::memcpy(dst, dst - out_row, static_cast<size_t>(out_row));
+        continue;
+      }
       for (int x = 0; x < p.out_w; ++x) std::memcpy(dst + x * C, src + p.x.lo[x] * C, C);
     }
   }

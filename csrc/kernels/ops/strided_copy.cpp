@@ -26,8 +26,9 @@ StridedCopy make_strided_copy(int rank, const int64_t* dims, const int64_t* in_s
   if (rank < 0 || rank > kMaxCopyDims - 1) throw std::invalid_argument("strided copy: rank above 7");
   StridedCopy p;
   p.in_offset = in_offset * elem_bytes;
-  // The element's bytes are the innermost dimension; unit dimensions go; a dimension merges into the one
-  // before it when the input holds both contiguously.
+  // The element's bytes are the innermost dimension (for elements wider than a byte, and for a single
+  // element); unit dimensions go; a dimension merges into the one before it when the input holds both
+  // contiguously.
   int64_t d[kMaxCopyDims], s[kMaxCopyDims];
   int n = 0;
   for (int k = 0; k < rank; ++k) {
@@ -42,9 +43,11 @@ StridedCopy make_strided_copy(int rank, const int64_t* dims, const int64_t* in_s
     s[n] = in_strides[k] * elem_bytes;
     ++n;
   }
-  d[n] = elem_bytes;
-  s[n] = 1;
-  ++n;
+  if (elem_bytes > 1 || n == 0) {
+    d[n] = elem_bytes;
+    s[n] = 1;
+    ++n;
+  }
   for (int k = 0; k < n; ++k) {
     if (p.rank > 0 && p.in_stride[p.rank - 1] == s[k] * d[k]) {
       p.dims[p.rank - 1] *= d[k];
@@ -58,21 +61,49 @@ StridedCopy make_strided_copy(int rank, const int64_t* dims, const int64_t* in_s
   return p;
 }
 
+namespace {
+
+// A plane whose output rows read the input with stride `step` and whose columns are contiguous in the
+// input (a 2-D transpose: out[a][b] = in[a + b * step]), in square tiles so both sides stay in cache.
+void transpose_plane(const uint8_t* in, uint8_t* out, int64_t rows, int64_t cols, int64_t step) {
+  constexpr int64_t kTile = 32;
+  for (int64_t a0 = 0; a0 < rows; a0 += kTile) {
+    const int64_t a1 = a0 + kTile < rows ? a0 + kTile : rows;
+    for (int64_t b0 = 0; b0 < cols; b0 += kTile) {
+      const int64_t b1 = b0 + kTile < cols ? b0 + kTile : cols;
+      for (int64_t a = a0; a < a1; ++a) {
+        const uint8_t* src = in + a;
+        uint8_t* dst = out + a * cols;
+        for (int64_t b = b0; b < b1; ++b) dst[b] = src[b * step];
+      }
+    }
+  }
+}
+
+}  // namespace
+
 void strided_copy(const StridedCopy& p, const uint8_t* in, uint8_t* out) {
   const int last = p.rank - 1;
   const int64_t row = p.dims[last], step = p.in_stride[last];
   if (row == 0) return;
+  // The unit of work: a plane (2-D transpose) when the row gathers with a stride and the dimension above
+  // it is contiguous in the input, else a row (memcpy, or a strided gather).
+  const bool plane = last >= 1 && step != 1 && p.in_stride[last - 1] == 1;
+  const int outer_last = plane ? last - 2 : last - 1;
+  const int64_t unit = plane ? row * p.dims[last - 1] : row;
   int64_t idx[kMaxCopyDims] = {};
   const uint8_t* src = in + p.in_offset;
   for (;;) {
-    if (step == 1) {
+    if (plane) {
+      transpose_plane(src, out, p.dims[last - 1], row, step);
+    } else if (step == 1) {
       std::memcpy(out, src, static_cast<size_t>(row));
     } else {
       for (int64_t j = 0; j < row; ++j) out[j] = src[j * step];
     }
-    out += row;
-    // Next row: an odometer over the outer dimensions.
-    int k = last - 1;
+    out += unit;
+    // Next unit: an odometer over the outer dimensions.
+    int k = outer_last;
     for (; k >= 0; --k) {
       src += p.in_stride[k];
       if (++idx[k] < p.dims[k]) break;
