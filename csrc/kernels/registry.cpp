@@ -6,6 +6,7 @@
 
 #include "kernels/kernels.h"
 #include "kernels/ops/ops_internal.h"
+#include "kernels/ops/resize_internal.h"
 
 namespace edgekd {
 
@@ -81,6 +82,7 @@ struct OpTwins {
   OpKernel<AddFn> add;
   OpKernel<MulFn> mul;
   OpKernel<MeanHwFn> mean_hw;
+  OpKernel<ResizeBilinearFn> resize_bilinear;  // shape ops; none: the ref entry
 };
 
 KernelTable path_table(Isa isa, const GemmKernel* gemm, const DwConvKernel* dwconv, const OpTwins& twins) {
@@ -91,6 +93,7 @@ KernelTable path_table(Isa isa, const GemmKernel* gemm, const DwConvKernel* dwco
   t.add = twins.add;
   t.mul = twins.mul;
   t.mean_hw = twins.mean_hw;
+  if (twins.resize_bilinear.fn) t.shape.resize_bilinear = twins.resize_bilinear;
   return t;
 }
 
@@ -98,12 +101,14 @@ KernelTable path_table(Isa isa, const GemmKernel* gemm, const DwConvKernel* dwco
 #ifdef EDGEKD_HAVE_AVX2
 const OpTwins kX86Twins{{"add_s8_avx2", Isa::kAvx2, &ops::detail::add_s8_avx2},
                         {"mul_s8_avx2", Isa::kAvx2, &ops::detail::mul_s8_avx2},
-                        {"mean_hw_s8_avx2", Isa::kAvx2, &ops::detail::mean_hw_s8_avx2}};
+                        {"mean_hw_s8_avx2", Isa::kAvx2, &ops::detail::mean_hw_s8_avx2},
+                        {"resize_bilinear_s8_avx2", Isa::kAvx2, &ops::detail::resize_bilinear_s8_avx2}};
 #endif
 #ifdef EDGEKD_HAVE_AVX512VNNI
 const OpTwins kAvx512Twins{{"add_s8_avx512vnni", Isa::kAvx512Vnni, &ops::detail::add_s8_avx512vnni},
                            {"mul_s8_avx512vnni", Isa::kAvx512Vnni, &ops::detail::mul_s8_avx512vnni},
-                           {"mean_hw_s8_avx2", Isa::kAvx2, &ops::detail::mean_hw_s8_avx2}};
+                           {"mean_hw_s8_avx2", Isa::kAvx2, &ops::detail::mean_hw_s8_avx2},
+                           {"resize_bilinear_s8_avx2", Isa::kAvx2, &ops::detail::resize_bilinear_s8_avx2}};
 #endif
 #ifdef EDGEKD_HAVE_NEON
 const OpTwins kArmTwins{{"add_s8_neon", Isa::kNeon, &ops::detail::add_s8_neon},

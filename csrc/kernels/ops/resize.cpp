@@ -24,6 +24,7 @@
 #include <string>
 
 #include "kernels/ops/ops_internal.h"
+#include "kernels/ops/resize_internal.h"
 #include "kernels/ops/shape_ops.h"
 
 namespace edgekd {
@@ -104,13 +105,8 @@ void resize_bilinear_s8_ref(const ResizeParams& p, const int8_t* in, int8_t* out
       for (int x = 0; x < p.out_w; ++x) {
         const int64_t c0 = int64_t(p.x.lo[x]) * C, c1 = int64_t(p.x.hi[x]) * C;
         const int32_t fx = p.x.frac[x];
-        for (int c = 0; c < C; ++c) {
-          const int32_t top = r0[c0 + c] * (1024 - fx) + r0[c1 + c] * fx;
-          const int32_t bottom = r1[c0 + c] * (1024 - fx) + r1[c1 + c] * fx;
-          const int32_t acc = top * (1024 - fy) + bottom * fy;
-          const int32_t round = acc > 0 ? (1 << 19) : -(1 << 19);
-          dst[int64_t(x) * C + c] = static_cast<int8_t>((acc + round) / (1 << 20));
-        }
+        for (int c = 0; c < C; ++c)
+          dst[int64_t(x) * C + c] = detail::bilinear_tap(r0[c0 + c], r0[c1 + c], r1[c0 + c], r1[c1 + c], fx, fy);
       }
     }
   }
