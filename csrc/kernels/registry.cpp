@@ -113,7 +113,8 @@ const OpTwins kAvx512Twins{{"add_s8_avx512vnni", Isa::kAvx512Vnni, &ops::detail:
 #ifdef EDGEKD_HAVE_NEON
 const OpTwins kArmTwins{{"add_s8_neon", Isa::kNeon, &ops::detail::add_s8_neon},
                         {"mul_s8_neon", Isa::kNeon, &ops::detail::mul_s8_neon},
-                        {"mean_hw_s8_neon", Isa::kNeon, &ops::detail::mean_hw_s8_neon}};
+                        {"mean_hw_s8_neon", Isa::kNeon, &ops::detail::mean_hw_s8_neon},
+                        {"resize_bilinear_s8_neon", Isa::kNeon, &ops::detail::resize_bilinear_s8_neon}};
 #endif
 
 }  // namespace

@@ -94,22 +94,13 @@ ResizeParams prepare_resize_nearest(int batch, int in_h, int in_w, int channels,
 
 void resize_bilinear_s8_ref(const ResizeParams& p, const int8_t* in, int8_t* out, int y_begin, int y_end) {
   const int C = p.channels;
-  const int64_t in_row = int64_t(p.in_w) * C, out_row = int64_t(p.out_w) * C;
-  for (int b = 0; b < p.batch; ++b) {
-    const int8_t* image = in + b * p.in_h * in_row;
-    for (int y = y_begin; y < y_end; ++y) {
-      const int8_t* r0 = image + p.y.lo[y] * in_row;
-      const int8_t* r1 = image + p.y.hi[y] * in_row;
-      const int32_t fy = p.y.frac[y];
-      int8_t* dst = out + (int64_t(b) * p.out_h + y) * out_row;
-      for (int x = 0; x < p.out_w; ++x) {
-        const int64_t c0 = int64_t(p.x.lo[x]) * C, c1 = int64_t(p.x.hi[x]) * C;
-        const int32_t fx = p.x.frac[x];
-        for (int c = 0; c < C; ++c)
-          dst[int64_t(x) * C + c] = detail::bilinear_tap(r0[c0 + c], r0[c1 + c], r1[c0 + c], r1[c1 + c], fx, fy);
-      }
-    }
-  }
+  detail::for_each_bilinear_pixel(p, in, out, y_begin, y_end,
+                                  [C](const int8_t* r0, const int8_t* r1, int64_t c0, int64_t c1, int32_t fx,
+                                      int32_t fy, int8_t* dst) {
+                                    for (int c = 0; c < C; ++c)
+                                      dst[c] = detail::bilinear_tap(r0[c0 + c], r0[c1 + c], r1[c0 + c], r1[c1 + c],
+                                                                    fx, fy);
+                                  });
 }
 
 void resize_nearest(const ResizeParams& p, const uint8_t* in, uint8_t* out, int y_begin, int y_end) {

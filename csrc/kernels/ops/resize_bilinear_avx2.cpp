@@ -30,37 +30,26 @@ inline __m256i round_2_20(__m256i acc) {
 
 void resize_bilinear_s8_avx2(const ResizeParams& p, const int8_t* in, int8_t* out, int y_begin, int y_end) {
   const int C = p.channels;
-  const int64_t in_row = int64_t(p.in_w) * C, out_row = int64_t(p.out_w) * C;
-  for (int b = 0; b < p.batch; ++b) {
-    const int8_t* image = in + b * p.in_h * in_row;
-    for (int y = y_begin; y < y_end; ++y) {
-      const int8_t* r0 = image + p.y.lo[y] * in_row;
-      const int8_t* r1 = image + p.y.hi[y] * in_row;
-      const int32_t fy = p.y.frac[y];
-      const __m256i wy0 = _mm256_set1_epi32(1024 - fy), wy1 = _mm256_set1_epi32(fy);
-      int8_t* dst = out + (int64_t(b) * p.out_h + y) * out_row;
-      for (int x = 0; x < p.out_w; ++x) {
-        const int64_t c0 = int64_t(p.x.lo[x]) * C, c1 = int64_t(p.x.hi[x]) * C;
-        const int32_t fx = p.x.frac[x];
-        const __m256i wx = _mm256_set1_epi32(static_cast<int32_t>((static_cast<uint32_t>(fx) << 16) |
-                                                                  static_cast<uint16_t>(1024 - fx)));
-        int8_t* o = dst + int64_t(x) * C;
-        int c = 0;
-        for (; c + 16 <= C; c += 16) {
-          __m256i top_hi, bottom_hi;
-          const __m256i top_lo = row_pairs(r0 + c0 + c, r0 + c1 + c, wx, &top_hi);
-          const __m256i bottom_lo = row_pairs(r1 + c0 + c, r1 + c1 + c, wx, &bottom_hi);
-          const __m256i lo = round_2_20(_mm256_add_epi32(_mm256_mullo_epi32(top_lo, wy0), _mm256_mullo_epi32(bottom_lo, wy1)));
-          const __m256i hi = round_2_20(_mm256_add_epi32(_mm256_mullo_epi32(top_hi, wy0), _mm256_mullo_epi32(bottom_hi, wy1)));
-          // Per 128-bit lane: channels 0-7 | 8-15 as int16, then int8 in the low 8 bytes of each lane.
-          const __m256i s8 = _mm256_packs_epi16(_mm256_packs_epi32(lo, hi), _mm256_setzero_si256());
-          _mm_storeu_si128(reinterpret_cast<__m128i*>(o + c),
-                           _mm256_castsi256_si128(_mm256_permute4x64_epi64(s8, 0x08)));
-        }
-        for (; c < C; ++c) o[c] = bilinear_tap(r0[c0 + c], r0[c1 + c], r1[c0 + c], r1[c1 + c], fx, fy);
-      }
+  for_each_bilinear_pixel(p, in, out, y_begin, y_end, [C](const int8_t* r0, const int8_t* r1, int64_t c0,
+                                                          int64_t c1, int32_t fx, int32_t fy, int8_t* o) {
+    const __m256i wy0 = _mm256_set1_epi32(1024 - fy), wy1 = _mm256_set1_epi32(fy);
+    const __m256i wx = _mm256_set1_epi32(static_cast<int32_t>((static_cast<uint32_t>(fx) << 16) |
+                                                              static_cast<uint16_t>(1024 - fx)));
+    int c = 0;
+    for (; c + 16 <= C; c += 16) {
+      __m256i top_hi, bottom_hi;
+      const __m256i top_lo = row_pairs(r0 + c0 + c, r0 + c1 + c, wx, &top_hi);
+      const __m256i bottom_lo = row_pairs(r1 + c0 + c, r1 + c1 + c, wx, &bottom_hi);
+      const __m256i lo =
+          round_2_20(_mm256_add_epi32(_mm256_mullo_epi32(top_lo, wy0), _mm256_mullo_epi32(bottom_lo, wy1)));
+      const __m256i hi =
+          round_2_20(_mm256_add_epi32(_mm256_mullo_epi32(top_hi, wy0), _mm256_mullo_epi32(bottom_hi, wy1)));
+      // Per 128-bit lane: channels 0-7 | 8-15 as int16, then int8 in the low 8 bytes of each lane.
+      const __m256i s8 = _mm256_packs_epi16(_mm256_packs_epi32(lo, hi), _mm256_setzero_si256());
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(o + c), _mm256_castsi256_si128(_mm256_permute4x64_epi64(s8, 0x08)));
     }
-  }
+    for (; c < C; ++c) o[c] = bilinear_tap(r0[c0 + c], r0[c1 + c], r1[c0 + c], r1[c1 + c], fx, fy);
+  });
 }
 
 }  // namespace detail

@@ -19,8 +19,28 @@ inline int8_t bilinear_tap(int32_t a, int32_t b, int32_t c, int32_t d, int32_t f
   return static_cast<int8_t>((acc + round) / (1 << 20));
 }
 
-// resize_bilinear_avx2.cpp (the avx2 and avx512vnni tables).
+// Calls pixel(r0, r1, c0, c1, fx, fy, dst) for every output pixel of rows [y_begin, y_end) of every image:
+// rows r0 / r1 and channel offsets c0 / c1 of its four taps, their weights, and where its channels go.
+template <class Pixel>
+inline void for_each_bilinear_pixel(const ResizeParams& p, const int8_t* in, int8_t* out, int y_begin, int y_end,
+                                    const Pixel& pixel) {
+  const int C = p.channels;
+  const int64_t in_row = int64_t(p.in_w) * C, out_row = int64_t(p.out_w) * C;
+  for (int b = 0; b < p.batch; ++b) {
+    const int8_t* image = in + b * p.in_h * in_row;
+    for (int y = y_begin; y < y_end; ++y) {
+      const int8_t* r0 = image + p.y.lo[y] * in_row;
+      const int8_t* r1 = image + p.y.hi[y] * in_row;
+      int8_t* dst = out + (int64_t(b) * p.out_h + y) * out_row;
+      for (int x = 0; x < p.out_w; ++x)
+        pixel(r0, r1, int64_t(p.x.lo[x]) * C, int64_t(p.x.hi[x]) * C, p.x.frac[x], p.y.frac[y], dst + int64_t(x) * C);
+    }
+  }
+}
+
+// resize_bilinear_avx2.cpp (the avx2 and avx512vnni tables), resize_bilinear_neon.cpp (neon, neondot).
 void resize_bilinear_s8_avx2(const ResizeParams& p, const int8_t* in, int8_t* out, int y_begin, int y_end);
+void resize_bilinear_s8_neon(const ResizeParams& p, const int8_t* in, int8_t* out, int y_begin, int y_end);
 
 }  // namespace detail
 }  // namespace ops
