@@ -145,6 +145,35 @@ def test_strided_slice(case):
     check(*unary(lo.STRIDED_SLICE, shape, [begin, end, strides], lo.OPT_STRIDED_SLICE, options))
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_strided_slice_random(seed):
+    """Random begins, ends, strides (negative too) and begin / end / shrink masks."""
+    rng = np.random.default_rng(100 + seed)
+    rank = 1 + seed % 4
+    shape = tuple(int(d) for d in rng.integers(1, 9, size=rank))
+    strides = [int(rng.choice([1, 1, 2, 3, -1, -2])) for _ in shape]
+    begin, end = [], []
+    for d, st in zip(shape, strides):  # mostly non-empty runs, in either index form, some past the ends
+        b = int(rng.integers(0, d))
+        e = int(rng.integers(b + 1, d + 3)) if st > 0 else int(rng.integers(-2, b))
+        begin.append(b - d if rng.random() < 0.3 else b)
+        end.append(e - d if rng.random() < 0.3 and 0 <= e < d else e)
+    bm, em = int(rng.integers(0, 1 << rank)), int(rng.integers(0, 1 << rank))
+    sh = 0
+    for k, d in enumerate(shape):  # shrink only where the index lies inside the dimension
+        if rng.random() < 0.25 and -d <= begin[k] < d:
+            sh |= 1 << k
+            strides[k] = 1
+            bm &= ~(1 << k)
+    options = {0: ("i32", bm), 1: ("i32", em), 4: ("i32", sh)}
+    tensors, op = unary(lo.STRIDED_SLICE, shape, [begin, end, strides], lo.OPT_STRIDED_SLICE, options)
+    feeds = feeds_for(tensors, op, rng)
+    model = with_litert_shapes(tensors, op, feeds)
+    if 0 in litert.run(model, feeds)[0].shape:
+        pytest.skip("an empty slice")  # a zero-sized tensor: not a model anyone ships
+    check(tensors, op, feeds=feeds)
+
+
 # ------------------------------------------------------------------------------------------------
 # SPLIT, SPLIT_V
 
@@ -254,6 +283,18 @@ FLAGS = [(False, False), (True, False), (False, True)]
 def test_resize_bilinear(shape, size, flags):
     opts = {2: ("bool", flags[0]), 3: ("bool", flags[1])}
     check(*unary(lo.RESIZE_BILINEAR, shape, [size], lo.OPT_RESIZE_BILINEAR, opts))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_resize_bilinear_random(seed):
+    """Channel counts around the SIMD twins' 8- and 16-lane steps, any scale, every coordinate mode."""
+    rng = np.random.default_rng(200 + seed)
+    for flags in FLAGS:
+        c = int(rng.choice([7, 8, 9, 15, 16, 17, 31, 32, 33]))
+        shape = (1 + seed % 2, int(rng.integers(1, 12)), int(rng.integers(1, 12)), c)
+        size = (int(rng.integers(1, 25)), int(rng.integers(1, 25)))
+        check(*unary(lo.RESIZE_BILINEAR, shape, [size], lo.OPT_RESIZE_BILINEAR,
+                     {2: ("bool", flags[0]), 3: ("bool", flags[1])}), seed=seed)
 
 
 @pytest.mark.parametrize("flags", FLAGS, ids=lambda f: f"align{int(f[0])}-half{int(f[1])}")
