@@ -121,12 +121,12 @@ TEST(reductions_and_arg_match_naive_loops) {
       EXPECT_TRUE(mx[a * 4 + c] == m, "max " << a << "," << c);
     }
   // Ties: the first index of the extreme, on a contiguous axis and a strided one.
-  const int8_t t[12] = {1, 5, 5, 0, -2, -2, 7, 7, 3, 3, -9, -9};
+  const int8_t t[12] = {1, 5, 5, 0, -2, -2, 7, 7, -2, 3, -9, -9};
   int32_t last[3], mid[4];
   arg_minmax_s8({3, 4, 1, true, false}, t, last);
-  EXPECT_TRUE(last[0] == 1 && last[1] == 2 && last[2] == 0, last[0] << last[1] << last[2]);
+  EXPECT_TRUE(last[0] == 1 && last[1] == 2 && last[2] == 1, last[0] << last[1] << last[2]);
   arg_minmax_s8({1, 3, 4, false, false}, t, mid);  // min over the 3 rows of a [3][4] tensor
-  EXPECT_TRUE(mid[0] == 2 && mid[1] == 2 && mid[2] == 1 && mid[3] == 2, mid[0] << mid[1] << mid[2] << mid[3]);
+  EXPECT_TRUE(mid[0] == 1 && mid[1] == 1 && mid[2] == 2 && mid[3] == 2, mid[0] << mid[1] << mid[2] << mid[3]);
 }
 
 TEST(gather_reports_the_first_bad_index) {
