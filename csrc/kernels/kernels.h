@@ -12,6 +12,7 @@
 
 #include "edgekd/cpu.h"
 #include "edgekd/quant.h"
+#include "kernels/ops/math_ops.h"
 #include "kernels/ops/ops.h"
 
 namespace edgekd {
@@ -148,6 +149,11 @@ using QuantizeFn = void(const ops::QuantizeParams&, const float*, int8_t*, size_
 using DequantizeFn = void(const ops::DequantizeParams&, const int8_t*, float*, size_t);
 using PadFn = void(const ops::PadParams&, const int8_t*, int8_t*);
 using ConcatFn = void(const ops::ConcatParams&, const int8_t* const*, int8_t*);
+// ---- math ops
+using BinaryFn = void(const ops::BinaryParams&, const ops::Shape4&, const int8_t*, const ops::Shape4&,
+                      const int8_t*, int8_t*);
+using LogSoftmaxFn = void(const ops::LogSoftmaxParams&, const int8_t*, int8_t*, int64_t outer, int depth);
+// ---- end math ops
 
 struct KernelTable {
   Isa isa = Isa::kRef;
@@ -164,6 +170,10 @@ struct KernelTable {
   OpKernel<DequantizeFn> dequantize;     // s8 -> f32
   OpKernel<PadFn> pad;
   OpKernel<ConcatFn> concat;
+  // ---- math ops
+  OpKernel<BinaryFn> binary;             // SUB, SQUARED_DIFFERENCE, DIV, PRELU, MAXIMUM, MINIMUM
+  OpKernel<LogSoftmaxFn> log_softmax;
+  // ---- end math ops
 };
 
 // The table for a path. Throws std::invalid_argument if the path is not compiled into this build.

@@ -58,6 +58,10 @@ KernelTable ref_table() {
   t.dequantize = {"dequantize_s8_f32_ref", r, &ops::dequantize_s8_f32};
   t.pad = {"pad_s8_ref", r, &ops::pad_s8};
   t.concat = {"concat_s8_ref", r, &ops::concat_s8};
+  // ---- math ops
+  t.binary = {"binary_s8_ref", r, &ops::binary_s8_ref};
+  t.log_softmax = {"log_softmax_s8_ref", r, &ops::log_softmax_s8};
+  // ---- end math ops
   return t;
 }
 
@@ -147,7 +151,10 @@ std::vector<KernelFamily> kernel_families(const KernelTable& t) {
           {"quantize", t.quantize.name, t.quantize.isa},
           {"dequantize", t.dequantize.name, t.dequantize.isa},
           {"pad", t.pad.name, t.pad.isa},
-          {"concat", t.concat.name, t.concat.isa}};
+          {"concat", t.concat.name, t.concat.isa},
+          // ---- math ops
+          {"math_binary", t.binary.name, t.binary.isa},
+          {"log_softmax", t.log_softmax.name, t.log_softmax.isa}};
 }
 
 }  // namespace edgekd

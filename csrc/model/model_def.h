@@ -48,6 +48,11 @@ struct OpOptions {
   bool slice_offset = false;
   int values_count = 0;
   std::vector<int32_t> squeeze_dims;
+  // ---- math ops
+  float alpha = 0.0f;        // LEAKY_RELU
+  bool approximate = false;  // GELU
+  bool adj_x = false, adj_y = false;  // BATCH_MATMUL
+  // ---- end math ops
 };
 
 struct OperatorDef {
