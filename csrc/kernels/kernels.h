@@ -153,6 +153,8 @@ using ConcatFn = void(const ops::ConcatParams&, const int8_t* const*, int8_t*);
 using BinaryFn = void(const ops::BinaryParams&, const ops::Shape4&, const int8_t*, const ops::Shape4&,
                       const int8_t*, int8_t*);
 using LogSoftmaxFn = void(const ops::LogSoftmaxParams&, const int8_t*, int8_t*, int64_t outer, int depth);
+using BatchMatMulFn = void(const ops::BatchMatMulParams&, const int8_t* lhs, const int8_t* rhs, int8_t* out,
+                           int m, int n, int k);
 // ---- end math ops
 
 struct KernelTable {
@@ -173,6 +175,7 @@ struct KernelTable {
   // ---- math ops
   OpKernel<BinaryFn> binary;             // SUB, SQUARED_DIFFERENCE, DIV, PRELU, MAXIMUM, MINIMUM
   OpKernel<LogSoftmaxFn> log_softmax;
+  OpKernel<BatchMatMulFn> batch_matmul;  // one matrix product of BATCH_MATMUL
   // ---- end math ops
 };
 

@@ -75,5 +75,20 @@ struct LogSoftmaxParams {
 LogSoftmaxParams prepare_log_softmax(float in_scale, int32_t in_zp, float out_scale, int32_t out_zp);
 void log_softmax_s8(const LogSoftmaxParams& p, const int8_t* in, int8_t* out, int64_t outer, int depth);
 
+// ------------------------------------------------------------------------------------------------
+// BATCH_MATMUL, one matrix product (batch_matmul.cc EvalInt8Int8, reference_ops::BatchMatMul):
+// out[i][j] = clamp(MBQM(sum_k (lhs[i][k] - z_lhs) * (rhs[j][k] - z_rhs), m) + z_out) with
+// m = float(s_lhs * s_rhs) / s_out (the product in float, the quotient in double), no fused activation.
+// lhs rows [m][k], rhs rows [n][k] (the right-hand matrix transposed), out [m][n], all dense.
+struct BatchMatMulParams {
+  int32_t lhs_offset = 0, rhs_offset = 0, output_offset = 0;  // -z_lhs, -z_rhs, +z_out
+  int32_t multiplier = 0;
+  int shift = 0;
+};
+BatchMatMulParams prepare_batch_matmul(float lhs_scale, int32_t lhs_zp, float rhs_scale, int32_t rhs_zp,
+                                       float out_scale, int32_t out_zp);
+void batch_matmul_s8_ref(const BatchMatMulParams& p, const int8_t* lhs, const int8_t* rhs, int8_t* out, int m,
+                         int n, int k);
+
 }  // namespace ops
 }  // namespace edgekd
