@@ -33,9 +33,10 @@ class T:
     """A tensor: shape, type, optional (scale, zero_point), optional constant data."""
     shape: tuple
     dtype: int = INT8
-    scale: float | None = None
+    scale: float | None = None  # or a sequence: per-channel scales along quantized_dimension
     zero_point: int = 0
     data: np.ndarray | None = None
+    quantized_dimension: int = 0
 
 
 @dataclass
@@ -93,11 +94,13 @@ def build_model(tensors: list[T], op: Op | list[Op], inputs: list[int], outputs:
         shape = _vec(b, [int(d) for d in t.shape], "i")
         quant = None
         if t.scale is not None:
-            sc = _vec(b, [float(t.scale)], "f")
-            zp = _vec64(b, [int(t.zero_point)])
+            scales = [float(x) for x in np.atleast_1d(t.scale)]
+            sc = _vec(b, scales, "f")
+            zp = _vec64(b, [int(t.zero_point)] * len(scales))
             b.StartObject(7)
             b.PrependUOffsetTRelativeSlot(2, sc, 0)
             b.PrependUOffsetTRelativeSlot(3, zp, 0)
+            b.PrependInt32Slot(6, int(t.quantized_dimension), 0)
             quant = b.EndObject()
         b.StartObject(11)
         b.PrependUOffsetTRelativeSlot(0, shape, 0)

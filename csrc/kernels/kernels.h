@@ -12,6 +12,7 @@
 
 #include "edgekd/cpu.h"
 #include "edgekd/quant.h"
+#include "kernels/ops/math_ops.h"
 #include "kernels/ops/ops.h"
 #include "kernels/ops/shape_ops.h"
 
@@ -149,6 +150,13 @@ using QuantizeFn = void(const ops::QuantizeParams&, const float*, int8_t*, size_
 using DequantizeFn = void(const ops::DequantizeParams&, const int8_t*, float*, size_t);
 using PadFn = void(const ops::PadParams&, const int8_t*, int8_t*);
 using ConcatFn = void(const ops::ConcatParams&, const int8_t* const*, int8_t*);
+// ---- math ops
+using BinaryFn = void(const ops::BinaryParams&, const ops::Shape4&, const int8_t*, const ops::Shape4&,
+                      const int8_t*, int8_t*);
+using LogSoftmaxFn = void(const ops::LogSoftmaxParams&, const int8_t*, int8_t*, int64_t outer, int depth);
+using BatchMatMulFn = void(const ops::BatchMatMulParams&, const int8_t* lhs, const int8_t* rhs, int8_t* out,
+                           int m, int n, int k);
+// ---- end math ops
 
 // Shape and reduction ops (TRANSPOSE, SLICE, STRIDED_SLICE, SPLIT, SPLIT_V, DEPTH_TO_SPACE, SPACE_TO_DEPTH,
 // GATHER, RESIZE_*, SUM, REDUCE_MAX, ARG_MAX, ARG_MIN); see kernels/ops/shape_ops.h.
@@ -185,6 +193,11 @@ struct KernelTable {
   OpKernel<PadFn> pad;
   OpKernel<ConcatFn> concat;
   ShapeOpKernels shape;                  // shape and reduction ops
+  // ---- math ops
+  OpKernel<BinaryFn> binary;             // SUB, SQUARED_DIFFERENCE, DIV, PRELU, MAXIMUM, MINIMUM
+  OpKernel<LogSoftmaxFn> log_softmax;
+  OpKernel<BatchMatMulFn> batch_matmul;  // one matrix product of BATCH_MATMUL
+  // ---- end math ops
 };
 
 // The table for a path. Throws std::invalid_argument if the path is not compiled into this build.

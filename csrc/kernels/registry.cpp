@@ -38,6 +38,16 @@ extern const GemmKernel kGemmNeonDot;
 extern const DwConvKernel kDwConvNeonDot;
 #endif
 
+// ---- math ops: the SIMD builds of BATCH_MATMUL's kernel (batch_matmul_<isa>.cpp)
+namespace ops {
+namespace detail {
+void batch_matmul_s8_avx2(const BatchMatMulParams&, const int8_t*, const int8_t*, int8_t*, int, int, int);
+void batch_matmul_s8_avx512vnni(const BatchMatMulParams&, const int8_t*, const int8_t*, int8_t*, int, int, int);
+void batch_matmul_s8_neon(const BatchMatMulParams&, const int8_t*, const int8_t*, int8_t*, int, int, int);
+}  // namespace detail
+}  // namespace ops
+// ---- end math ops
+
 namespace {
 
 // Shape and reduction ops: portable on every path.
@@ -74,8 +84,34 @@ KernelTable ref_table() {
   t.pad = {"pad_s8_ref", r, &ops::pad_s8};
   t.concat = {"concat_s8_ref", r, &ops::concat_s8};
   t.shape = shape_op_kernels_ref();
+  // ---- math ops
+  t.binary = {"binary_s8_ref", r, &ops::binary_s8_ref};
+  t.log_softmax = {"log_softmax_s8_ref", r, &ops::log_softmax_s8};
+  t.batch_matmul = {"batch_matmul_s8_ref", r, &ops::batch_matmul_s8_ref};
+  // ---- end math ops
   return t;
 }
+
+// ---- math ops: a path's own builds of the math kernels (the others stay the ref table's).
+void add_math_twins(Isa isa, KernelTable* t) {
+  switch (isa) {
+#ifdef EDGEKD_HAVE_AVX2
+    case Isa::kAvx2: t->batch_matmul = {"batch_matmul_s8_avx2", isa, &ops::detail::batch_matmul_s8_avx2}; break;
+#endif
+#ifdef EDGEKD_HAVE_AVX512VNNI
+    case Isa::kAvx512Vnni:
+      t->batch_matmul = {"batch_matmul_s8_avx512vnni", isa, &ops::detail::batch_matmul_s8_avx512vnni};
+      break;
+#endif
+#ifdef EDGEKD_HAVE_NEON
+    case Isa::kNeon: case Isa::kNeonDot:
+      t->batch_matmul = {"batch_matmul_s8_neon", Isa::kNeon, &ops::detail::batch_matmul_s8_neon};
+      break;
+#endif
+    default: break;
+  }
+}
+// ---- end math ops
 
 // The SIMD twins of the one-function families a path carries (the rest stay the ref table's).
 struct OpTwins {
@@ -94,6 +130,7 @@ KernelTable path_table(Isa isa, const GemmKernel* gemm, const DwConvKernel* dwco
   t.mul = twins.mul;
   t.mean_hw = twins.mean_hw;
   if (twins.resize_bilinear.fn) t.shape.resize_bilinear = twins.resize_bilinear;
+  add_math_twins(isa, &t);
   return t;
 }
 
@@ -176,7 +213,11 @@ std::vector<KernelFamily> kernel_families(const KernelTable& t) {
           {"resize_nearest", t.shape.resize_nearest.name, t.shape.resize_nearest.isa},
           {"reduce_sum", t.shape.reduce_sum.name, t.shape.reduce_sum.isa},
           {"reduce_max", t.shape.reduce_max.name, t.shape.reduce_max.isa},
-          {"arg_minmax", t.shape.arg_minmax.name, t.shape.arg_minmax.isa}};
+          {"arg_minmax", t.shape.arg_minmax.name, t.shape.arg_minmax.isa},
+          // ---- math ops
+          {"math_binary", t.binary.name, t.binary.isa},
+          {"log_softmax", t.log_softmax.name, t.log_softmax.isa},
+          {"batch_matmul", t.batch_matmul.name, t.batch_matmul.isa}};
 }
 
 }  // namespace edgekd

@@ -142,6 +142,30 @@ OpOptions read_options(const Table& o, int code) {
     case tfl::kArgMin:
       x.output_type = o.scalar<int8_t>(f::kArgOutputType, 0, "output_type");
       break;
+    // ---- math ops
+    case tfl::kSub:
+      x.activation = o.scalar<int8_t>(f::kSubActivation, 0, "fused_activation_function");
+      break;
+    case tfl::kDiv:
+      x.activation = o.scalar<int8_t>(f::kDivActivation, 0, "fused_activation_function");
+      break;
+    case tfl::kLeakyRelu:
+      x.alpha = o.scalar<float>(f::kLeakyReluAlpha, 0.0f, "alpha");
+      break;
+    case tfl::kGelu:
+      x.approximate = o.scalar<uint8_t>(f::kGeluApproximate, 0, "approximate") != 0;
+      break;
+    case tfl::kBatchMatMul:
+      x.adj_x = o.scalar<uint8_t>(f::kBatchMatMulAdjX, 0, "adj_x") != 0;
+      x.adj_y = o.scalar<uint8_t>(f::kBatchMatMulAdjY, 0, "adj_y") != 0;
+      break;
+    case tfl::kTransposeConv:
+      x.padding = o.scalar<int8_t>(f::kTransposeConvPadding, 0, "padding");
+      x.stride_w = o.scalar<int32_t>(f::kTransposeConvStrideW, 0, "stride_w");
+      x.stride_h = o.scalar<int32_t>(f::kTransposeConvStrideH, 0, "stride_h");
+      x.activation = o.scalar<int8_t>(f::kTransposeConvActivation, 0, "fused_activation_function");
+      break;
+    // ---- end math ops
     default:
       break;  // options of ops edgekd does not run are not read; the verifier rejects those ops
   }
