@@ -40,6 +40,16 @@ for name, g in models.all_one_op_models(seed=0).items():
 (out / "small_cnn_chain.tflite").write_bytes(write_tflite(models.small_cnn(seed=0, flatten="chain")))
 (out / "mnv3_tiny.tflite").write_bytes(write_tflite(models.mobilenet_v3_small(alpha=0.35, input_size=32, num_classes=4)))
 PY
+# One model per math op (SUB, DIV, GELU, BATCH_MATMUL, TRANSPOSE_CONV, dilated convs, ...), built by the
+# tests' own flatbuffer builder (tests/litert_oneop_math.py).
+"${PYTHON:-python3}" - "$CORPUS" "$ROOT/tests" <<'PY' || seeds_failed
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[2])
+import litert_oneop_math
+for name, model in litert_oneop_math.corpus(seed=0).items():
+    (Path(sys.argv[1]) / f"math_{name}.tflite").write_bytes(model)
+PY
 echo "fuzz_model.sh: $(ls "$CORPUS" | wc -l) seeds, ${SECONDS_TO_RUN}s"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
