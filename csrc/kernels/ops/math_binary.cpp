@@ -170,20 +170,9 @@ void run_pair_table(const BinaryParams& params, const Shape4& s1, const int8_t* 
                            [&params](const int8_t* pa, bool a_step, const int8_t* pb, bool b_step, int8_t* po,
                                      int64_t len, bool) {
                              const int8_t* t = params.pair_table.data();
-                             auto at = [t](int8_t a, int8_t b) {
+                             detail::stretch(pa, a_step, pb, b_step, po, len, [t](int8_t a, int8_t b) {
                                return t[static_cast<uint8_t>(a) << 8 | static_cast<uint8_t>(b)];
-                             };
-                             if (a_step && b_step) {
-                               for (int64_t i = 0; i < len; ++i) po[i] = at(pa[i], pb[i]);
-                             } else if (a_step) {
-                               const int8_t vb = pb[0];
-                               for (int64_t i = 0; i < len; ++i) po[i] = at(pa[i], vb);
-                             } else if (b_step) {
-                               const int8_t* row = t + (static_cast<uint8_t>(pa[0]) << 8);
-                               for (int64_t i = 0; i < len; ++i) po[i] = row[static_cast<uint8_t>(pb[i])];
-                             } else {
-                               std::memset(po, static_cast<uint8_t>(at(pa[0], pb[0])), static_cast<size_t>(len));
-                             }
+                             });
                            });
 }
 
@@ -194,18 +183,8 @@ void run_binary(const BinaryParams& params, const Shape4& s1, const int8_t* in1,
                            [&params](const int8_t* pa, bool a_step, const int8_t* pb, bool b_step, int8_t* po,
                                      int64_t len, bool) {
                              const Scalars p = scalars_of(params);
-                             if (a_step && b_step) {
-                               for (int64_t i = 0; i < len; ++i) po[i] = element<K>(p, pa[i], pb[i]);
-                             } else if (a_step) {
-                               const int8_t vb = pb[0];
-                               for (int64_t i = 0; i < len; ++i) po[i] = element<K>(p, pa[i], vb);
-                             } else if (b_step) {
-                               const int8_t va = pa[0];
-                               for (int64_t i = 0; i < len; ++i) po[i] = element<K>(p, va, pb[i]);
-                             } else {
-                               std::memset(po, static_cast<uint8_t>(element<K>(p, pa[0], pb[0])),
-                                           static_cast<size_t>(len));
-                             }
+                             detail::stretch(pa, a_step, pb, b_step, po, len,
+                                             [&p](int8_t a, int8_t b) { return element<K>(p, a, b); });
                            });
 }
 
