@@ -5,6 +5,8 @@
 // the zero-inserted input into the scratch and runs that conv. The GEMM's output stage rounds as LiteRT's
 // NEON block does, which covers the channels below the last multiple of 8; the others (and layers the conv
 // cannot express) are recomputed by the reference kernel. See ops::TransposeConvParams for the arithmetic.
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "kernels/conv/conv.h"
@@ -14,6 +16,10 @@ namespace edgekd {
 namespace {
 
 size_t align64(size_t n) { return (n + 63) / 64 * 64; }
+
+constexpr int kMaxStride = 1 << 12;
+// The zero-inserted input is a scratch buffer; layers that would need more run on the reference kernel.
+constexpr int64_t kMaxUpsampledBytes = int64_t(1) << 26;
 
 class TransposeConvOp : public Op {
  public:
@@ -85,7 +91,8 @@ std::unique_ptr<Op> build_transpose_conv(BuildContext& ctx) {
     ctx.fail_tensor(filter, "filter has " + std::to_string(fs[0]) + " output channels, output_shape " +
                                 std::to_string(out_shape[3]));
   if (out_shape[0] != is[0]) ctx.fail_tensor(shape_t, "output_shape batch differs from the input's");
-  if (o.stride_w <= 0 || o.stride_h <= 0) ctx.fail("strides must be positive");
+  if (o.stride_w <= 0 || o.stride_h <= 0 || o.stride_w > kMaxStride || o.stride_h > kMaxStride)
+    ctx.fail("strides must be in [1, " + std::to_string(kMaxStride) + "]");
   if (o.padding != tfl::kSame && o.padding != tfl::kValid) ctx.fail("unknown padding " + std::to_string(o.padding));
 
   auto op = std::make_unique<TransposeConvOp>();
@@ -114,13 +121,15 @@ std::unique_ptr<Op> build_transpose_conv(BuildContext& ctx) {
   // The same layer as a stride-1 conv over the zero-inserted input, where the conv kernels can express it.
   ConvParams c;
   c.batch = p.batch; c.in_c = p.in_c; c.out_c = p.out_c; c.kh = p.kh; c.kw = p.kw;
-  c.in_h = (p.in_h - 1) * p.stride_h + 1;
-  c.in_w = (p.in_w - 1) * p.stride_w + 1;
+  const int64_t up_h = int64_t(p.in_h - 1) * p.stride_h + 1, up_w = int64_t(p.in_w - 1) * p.stride_w + 1;
+  const int64_t up_bytes = int64_t(p.batch) * up_h * up_w * p.in_c;
+  c.in_h = static_cast<int>(std::min<int64_t>(up_h, INT32_MAX));
+  c.in_w = static_cast<int>(std::min<int64_t>(up_w, INT32_MAX));
   c.pad_top = p.kh - 1 - p.pad_top;
   c.pad_left = p.kw - 1 - p.pad_left;
   c.out_h = p.out_h; c.out_w = p.out_w;
   c.input_zero_point = p.input_zero_point;
-  if (c.pad_top >= 0 && c.pad_left >= 0) {
+  if (c.pad_top >= 0 && c.pad_left >= 0 && up_bytes <= kMaxUpsampledBytes) {
     std::vector<int8_t> flipped(op->weights.size());
     const int64_t tap = p.in_c;
     for (int oc = 0; oc < p.out_c; ++oc)
@@ -131,7 +140,7 @@ std::unique_ptr<Op> build_transpose_conv(BuildContext& ctx) {
     try {
       op->conv = pack_conv(ctx.kernels(), c, flipped.data(), op->bias.empty() ? nullptr : op->bias.data(), op->stage);
       op->use_conv = true;
-      op->upsampled_bytes = static_cast<size_t>(c.batch) * c.in_h * c.in_w * c.in_c;
+      op->upsampled_bytes = static_cast<size_t>(up_bytes);
       op->parallel = int64_t(c.m()) * c.out_c * c.k() >= kMinParallelMacs;
     } catch (const std::invalid_argument&) {
       op->use_conv = false;  // a geometry the conv kernels refuse (windows wholly in the padding): reference
