@@ -46,6 +46,16 @@ import shape_op_models
 for name, data in shape_op_models.models().items():
     (out / f"one_op_{name}.tflite").write_bytes(data)
 PY
+# One model per math op (SUB, DIV, GELU, BATCH_MATMUL, TRANSPOSE_CONV, dilated convs, ...), built by the
+# tests' own flatbuffer builder (tests/litert_oneop_math.py).
+"${PYTHON:-python3}" - "$CORPUS" "$ROOT/tests" <<'PY' || seeds_failed
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[2])
+import litert_oneop_math
+for name, model in litert_oneop_math.corpus(seed=0).items():
+    (Path(sys.argv[1]) / f"math_{name}.tflite").write_bytes(model)
+PY
 echo "fuzz_model.sh: $(ls "$CORPUS" | wc -l) seeds, ${SECONDS_TO_RUN}s"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"

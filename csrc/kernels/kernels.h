@@ -156,6 +156,8 @@ using BinaryFn = void(const ops::BinaryParams&, const ops::Shape4&, const int8_t
 using LogSoftmaxFn = void(const ops::LogSoftmaxParams&, const int8_t*, int8_t*, int64_t outer, int depth);
 using BatchMatMulFn = void(const ops::BatchMatMulParams&, const int8_t* lhs, const int8_t* rhs, int8_t* out,
                            int m, int n, int k);
+using TransposeConvFn = void(const ops::TransposeConvParams&, const int8_t*, const int8_t*, const int32_t*, int8_t*,
+                             int c_begin, int c_end);
 // ---- end math ops
 
 // Shape and reduction ops (TRANSPOSE, SLICE, STRIDED_SLICE, SPLIT, SPLIT_V, DEPTH_TO_SPACE, SPACE_TO_DEPTH,
@@ -197,6 +199,7 @@ struct KernelTable {
   OpKernel<BinaryFn> binary;             // SUB, SQUARED_DIFFERENCE, DIV, PRELU, MAXIMUM, MINIMUM
   OpKernel<LogSoftmaxFn> log_softmax;
   OpKernel<BatchMatMulFn> batch_matmul;  // one matrix product of BATCH_MATMUL
+  OpKernel<TransposeConvFn> transpose_conv;  // TRANSPOSE_CONV where it does not run as a CONV_2D (gemm)
   // ---- end math ops
 };
 

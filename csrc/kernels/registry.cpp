@@ -88,6 +88,7 @@ KernelTable ref_table() {
   t.binary = {"binary_s8_ref", r, &ops::binary_s8_ref};
   t.log_softmax = {"log_softmax_s8_ref", r, &ops::log_softmax_s8};
   t.batch_matmul = {"batch_matmul_s8_ref", r, &ops::batch_matmul_s8_ref};
+  t.transpose_conv = {"transpose_conv_s8_ref", r, &ops::transpose_conv_s8_ref};
   // ---- end math ops
   return t;
 }
@@ -217,7 +218,8 @@ std::vector<KernelFamily> kernel_families(const KernelTable& t) {
           // ---- math ops
           {"math_binary", t.binary.name, t.binary.isa},
           {"log_softmax", t.log_softmax.name, t.log_softmax.isa},
-          {"batch_matmul", t.batch_matmul.name, t.batch_matmul.isa}};
+          {"batch_matmul", t.batch_matmul.name, t.batch_matmul.isa},
+          {"transpose_conv", t.transpose_conv.name, t.transpose_conv.isa}};
 }
 
 }  // namespace edgekd

@@ -40,23 +40,7 @@ void quantize_smaller_than_one(const char* op, const char* field, double real, i
 using detail::broadcast_binary;
 using detail::neon_runs;
 using detail::NeonRuns;
-
-// One contiguous stretch of output whose elements share the NEON/scalar flag; each operand is either
-// contiguous or one repeated value, so every branch below is a plain loop the compiler can vectorize.
-template <class F>
-void stretch(const int8_t* pa, bool a_step, const int8_t* pb, bool b_step, int8_t* po, int64_t len, F f) {
-  if (a_step && b_step) {
-    for (int64_t i = 0; i < len; ++i) po[i] = f(pa[i], pb[i]);
-  } else if (a_step) {
-    const int8_t vb = pb[0];
-    for (int64_t i = 0; i < len; ++i) po[i] = f(pa[i], vb);
-  } else if (b_step) {
-    const int8_t va = pa[0];
-    for (int64_t i = 0; i < len; ++i) po[i] = f(va, pb[i]);
-  } else {
-    std::memset(po, static_cast<uint8_t>(f(pa[0], pb[0])), static_cast<size_t>(len));
-  }
-}
+using detail::stretch;
 
 
 // The reference's stretch runner: f_neon / f_scalar element by element.

@@ -101,8 +101,20 @@ inline int32_t rounding_divide_by_pot_x86(int32_t x, int exponent) {
 // CountLeadingSignBits (GCC's __builtin_clrsb; 31 for 0).
 inline int leading_sign_bits(int32_t x) { return x == 0 ? 31 : __builtin_clrsb(x); }
 
-inline int32_t div_element(const BinaryParams& p, int8_t a, int8_t b) {
-  int32_t x1 = p.input1_offset + a, x2 = p.input2_offset + b;
+// What an element reads, copied out of the params once per stretch: kept in registers, these cannot alias
+// the int8 outputs, which the compiler must otherwise assume of any memory.
+struct Scalars {
+  int32_t in1_offset, in2_offset, out_offset, out_multiplier, alpha_multiplier, act_min, act_max;
+  int out_shift, alpha_shift;
+  const int32_t *term1, *term2;
+};
+inline Scalars scalars_of(const BinaryParams& p) {
+  return {p.input1_offset, p.input2_offset, p.output_offset, p.output_multiplier, p.alpha_multiplier,
+          p.act.min, p.act.max, p.output_shift, p.alpha_shift, p.term1, p.term2};
+}
+
+inline int32_t div_element(const Scalars& p, int8_t a, int8_t b) {
+  int32_t x1 = p.in1_offset + a, x2 = p.in2_offset + b;
   if (x2 < 0) {
     x1 = -x1;
     x2 = -x2;
@@ -115,14 +127,14 @@ inline int32_t div_element(const BinaryParams& p, int8_t a, int8_t b) {
   const int32_t inv = fixedpoint::one_over_one_plus_x(static_cast<int32_t>(shifted - (uint32_t(1) << 31)));
   const int headroom = leading_sign_bits(x1);
   const int32_t unscaled = srdhm(static_cast<int32_t>(static_cast<uint32_t>(x1) << headroom), inv);
-  const int total_shift = p.output_shift - recip_shift - headroom;  // <= 0 (prepare_div bounds out_shift)
-  const int32_t r = wrap_add(p.output_offset,
-                             rounding_divide_by_pot_x86(srdhm(unscaled, p.output_multiplier), -total_shift));
-  return clamp_to_int8(r, p.act.min, p.act.max);
+  const int total_shift = p.out_shift - recip_shift - headroom;  // <= 0 (prepare_div bounds out_shift)
+  const int32_t r = wrap_add(p.out_offset,
+                             rounding_divide_by_pot_x86(srdhm(unscaled, p.out_multiplier), -total_shift));
+  return clamp_to_int8(r, p.act_min, p.act_max);
 }
 
 template <BinaryKind K>
-inline int8_t element(const BinaryParams& p, int8_t a, int8_t b) {
+inline int8_t element(const Scalars& p, int8_t a, int8_t b) {
   if constexpr (K == BinaryKind::kMaximum) {
     return a > b ? a : b;
   } else if constexpr (K == BinaryKind::kMinimum) {
@@ -130,37 +142,49 @@ inline int8_t element(const BinaryParams& p, int8_t a, int8_t b) {
   } else if constexpr (K == BinaryKind::kDiv) {
     return div_element(p, a, b);
   } else if constexpr (K == BinaryKind::kPrelu) {
-    const int32_t x = p.input1_offset + a;
-    const int32_t r = x >= 0 ? multiply_by_quantized_multiplier(x, p.output_multiplier, p.output_shift)
-                             : multiply_by_quantized_multiplier(x * (p.input2_offset + b), p.alpha_multiplier,
+    const int32_t x = p.in1_offset + a;
+    const int32_t r = x >= 0 ? multiply_by_quantized_multiplier(x, p.out_multiplier, p.out_shift)
+                             : multiply_by_quantized_multiplier(x * (p.in2_offset + b), p.alpha_multiplier,
                                                                 p.alpha_shift);
-    return clamp_to_int8(r + p.output_offset, -128, 127);
+    return clamp_to_int8(r + p.out_offset, -128, 127);
   } else {
     int32_t d = p.term1[static_cast<uint8_t>(a)] - p.term2[static_cast<uint8_t>(b)];
     if constexpr (K == BinaryKind::kSquaredDifference) d = wrap_mul(d, d);
-    const int32_t r = multiply_by_quantized_multiplier(d, p.output_multiplier, p.output_shift);
-    return clamp_to_int8(wrap_add(r, p.output_offset), p.act.min, p.act.max);
+    const int32_t r = multiply_by_quantized_multiplier(d, p.out_multiplier, p.out_shift);
+    return clamp_to_int8(wrap_add(r, p.out_offset), p.act_min, p.act_max);
   }
 }
 
+// Fills p.pair_table with binary_element for every pair of inputs.
+BinaryParams with_pair_table(BinaryParams p) {
+  p.pair_table.resize(256 * 256);
+  for (int a = -128; a < 128; ++a)
+    for (int b = -128; b < 128; ++b) p.pair_table[(a & 255) << 8 | (b & 255)] = binary_element(p, int8_t(a), int8_t(b));
+  return p;
+}
+
+// One load per element from the pair table.
+void run_pair_table(const BinaryParams& params, const Shape4& s1, const int8_t* in1, const Shape4& s2,
+                    const int8_t* in2, int8_t* out) {
+  detail::broadcast_binary(binary_kind_name(params.kind), s1, in1, s2, in2, out, detail::NeonRuns{},
+                           [&params](const int8_t* pa, bool a_step, const int8_t* pb, bool b_step, int8_t* po,
+                                     int64_t len, bool) {
+                             const int8_t* t = params.pair_table.data();
+                             detail::stretch(pa, a_step, pb, b_step, po, len, [t](int8_t a, int8_t b) {
+                               return t[static_cast<uint8_t>(a) << 8 | static_cast<uint8_t>(b)];
+                             });
+                           });
+}
+
 template <BinaryKind K>
-void run_binary(const BinaryParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2, const int8_t* in2,
-                int8_t* out) {
+void run_binary(const BinaryParams& params, const Shape4& s1, const int8_t* in1, const Shape4& s2,
+                const int8_t* in2, int8_t* out) {
   detail::broadcast_binary(binary_kind_name(K), s1, in1, s2, in2, out, detail::NeonRuns{},
-                           [&p](const int8_t* pa, bool a_step, const int8_t* pb, bool b_step, int8_t* po,
-                                int64_t len, bool) {
-                             if (a_step && b_step) {
-                               for (int64_t i = 0; i < len; ++i) po[i] = element<K>(p, pa[i], pb[i]);
-                             } else if (a_step) {
-                               const int8_t vb = pb[0];
-                               for (int64_t i = 0; i < len; ++i) po[i] = element<K>(p, pa[i], vb);
-                             } else if (b_step) {
-                               const int8_t va = pa[0];
-                               for (int64_t i = 0; i < len; ++i) po[i] = element<K>(p, va, pb[i]);
-                             } else {
-                               std::memset(po, static_cast<uint8_t>(element<K>(p, pa[0], pb[0])),
-                                           static_cast<size_t>(len));
-                             }
+                           [&params](const int8_t* pa, bool a_step, const int8_t* pb, bool b_step, int8_t* po,
+                                     int64_t len, bool) {
+                             const Scalars p = scalars_of(params);
+                             detail::stretch(pa, a_step, pb, b_step, po, len,
+                                             [&p](int8_t a, int8_t b) { return element<K>(p, a, b); });
                            });
 }
 
@@ -168,14 +192,14 @@ void run_binary(const BinaryParams& p, const Shape4& s1, const int8_t* in1, cons
 
 BinaryParams prepare_sub(float in1_scale, int32_t in1_zp, float in2_scale, int32_t in2_zp, float out_scale,
                          int32_t out_zp, Activation act) {
-  return prepare_rescaled_difference(BinaryKind::kSub, 20, in1_scale, in1_zp, in2_scale, in2_zp, out_scale,
-                                     out_zp, act);
+  return with_pair_table(prepare_rescaled_difference(BinaryKind::kSub, 20, in1_scale, in1_zp, in2_scale, in2_zp,
+                                                     out_scale, out_zp, act));
 }
 
 BinaryParams prepare_squared_difference(float in1_scale, int32_t in1_zp, float in2_scale, int32_t in2_zp,
                                         float out_scale, int32_t out_zp) {
-  return prepare_rescaled_difference(BinaryKind::kSquaredDifference, 7, in1_scale, in1_zp, in2_scale, in2_zp,
-                                     out_scale, out_zp, Activation::kNone);
+  return with_pair_table(prepare_rescaled_difference(BinaryKind::kSquaredDifference, 7, in1_scale, in1_zp,
+                                                     in2_scale, in2_zp, out_scale, out_zp, Activation::kNone));
 }
 
 BinaryParams prepare_div(float in1_scale, int32_t in1_zp, float in2_scale, int32_t in2_zp, float out_scale,
@@ -193,7 +217,7 @@ BinaryParams prepare_div(float in1_scale, int32_t in1_zp, float in2_scale, int32
   // The element's total shift, out_shift - recip_shift - headroom, must stay <= 0; headroom >= 22.
   if (p.output_shift > 22 || p.output_multiplier == 0)
     detail::fail(op, "scales", "give a multiplier s1 / (s2 * s_out) outside what LiteRT computes");
-  return p;
+  return with_pair_table(p);
 }
 
 BinaryParams prepare_prelu(float in_scale, int32_t in_zp, float alpha_scale, int32_t alpha_zp, float out_scale,
@@ -209,7 +233,7 @@ BinaryParams prepare_prelu(float in_scale, int32_t in_zp, float alpha_scale, int
   const float real2 = in_scale * alpha_scale / out_scale;  // float
   detail::quantize_multiplier(static_cast<double>(real1), &p.output_multiplier, &p.output_shift);
   detail::quantize_multiplier(static_cast<double>(real2), &p.alpha_multiplier, &p.alpha_shift);
-  return p;
+  return with_pair_table(p);
 }
 
 BinaryParams prepare_max_min(bool maximum) {
@@ -218,8 +242,9 @@ BinaryParams prepare_max_min(bool maximum) {
   return p;
 }
 
-int8_t binary_element(const BinaryParams& p, int8_t a, int8_t b) {
-  switch (p.kind) {
+int8_t binary_element(const BinaryParams& params, int8_t a, int8_t b) {
+  const Scalars p = scalars_of(params);
+  switch (params.kind) {
     case BinaryKind::kSub: return element<BinaryKind::kSub>(p, a, b);
     case BinaryKind::kSquaredDifference: return element<BinaryKind::kSquaredDifference>(p, a, b);
     case BinaryKind::kDiv: return element<BinaryKind::kDiv>(p, a, b);
@@ -232,6 +257,7 @@ int8_t binary_element(const BinaryParams& p, int8_t a, int8_t b) {
 
 void binary_s8_ref(const BinaryParams& p, const Shape4& s1, const int8_t* in1, const Shape4& s2,
                    const int8_t* in2, int8_t* out) {
+  if (!p.pair_table.empty()) return run_pair_table(p, s1, in1, s2, in2, out);
   switch (p.kind) {
     case BinaryKind::kSub: return run_binary<BinaryKind::kSub>(p, s1, in1, s2, in2, out);
     case BinaryKind::kSquaredDifference:

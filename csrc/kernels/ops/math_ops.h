@@ -7,7 +7,9 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
+#include "edgekd/quant.h"
 #include "kernels/ops/ops.h"
 
 namespace edgekd {
@@ -32,6 +34,10 @@ struct BinaryParams {
   int32_t alpha_multiplier = 0;
   int alpha_shift = 0;
   ActRange act;
+  // Every output of SUB, SQUARED_DIFFERENCE, DIV and PRELU, at (uint8_t(a) << 8) | uint8_t(b): 64 KiB filled
+  // by binary_element at prepare, so inference is one load per element, exact by construction (DIV's
+  // per-element fixed-point division costs about 100 ns). Empty for MAXIMUM / MINIMUM.
+  std::vector<int8_t> pair_table;
 };
 
 BinaryParams prepare_sub(float in1_scale, int32_t in1_zp, float in2_scale, int32_t in2_zp, float out_scale,
@@ -89,6 +95,25 @@ BatchMatMulParams prepare_batch_matmul(float lhs_scale, int32_t lhs_zp, float rh
                                        float out_scale, int32_t out_zp);
 void batch_matmul_s8_ref(const BatchMatMulParams& p, const int8_t* lhs, const int8_t* rhs, int8_t* out, int m,
                          int n, int k);
+
+// ------------------------------------------------------------------------------------------------
+// TRANSPOSE_CONV (transpose_conv.cc with the generic optimized kernel, optimized_integer_ops::TransposeConvV2):
+// every input pixel scattered through the filter, out[iy*s - pad_top + fy][ix*s - pad_left + fx][oc] +=
+// (x - z_in) * w[oc][fy][fx][ic] (exact int32 sums), plus bias, then optimized_ops::Quantize per channel:
+// channels below the last multiple of 8 run its NEON block (also on x86, through NEON_2_SSE): wrapping left
+// shift, vqrdmulh, vrshl (rounding half up: multiply_by_quantized_multiplier_gemm); the others the scalar
+// MultiplyByQuantizedMultiplier (half away from zero).
+struct TransposeConvParams {
+  int batch = 1, in_h = 0, in_w = 0, in_c = 0, out_h = 0, out_w = 0, out_c = 0, kh = 0, kw = 0;
+  int stride_h = 1, stride_w = 1, pad_top = 0, pad_left = 0;
+  int32_t input_zero_point = 0;
+  Requant out;          // per channel
+  int neon_channels = 0;  // out_c rounded down to a multiple of 8
+};
+// Output channels [c_begin, c_end) of every output pixel (others untouched). weights [out_c][kh][kw][in_c],
+// bias [out_c] or nullptr.
+void transpose_conv_s8_ref(const TransposeConvParams& p, const int8_t* in, const int8_t* weights,
+                           const int32_t* bias, int8_t* out, int c_begin, int c_end);
 
 }  // namespace ops
 }  // namespace edgekd

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -133,6 +134,23 @@ inline NeonRuns neon_runs(const Shape4& s1, const Shape4& s2, int elementwise_bl
   if (i >= 0) return {};  // kGenericBroadcast: reference kernel
   if (y[4] > 1) return {y[4], elementwise_block, false};
   return {y[3], scalar_block, true};
+}
+
+// One contiguous stretch of output whose elements share a code path; each operand is either
+// contiguous or one repeated value, so every branch below is a plain loop the compiler can vectorize.
+template <class F>
+void stretch(const int8_t* pa, bool a_step, const int8_t* pb, bool b_step, int8_t* po, int64_t len, F f) {
+  if (a_step && b_step) {
+    for (int64_t i = 0; i < len; ++i) po[i] = f(pa[i], pb[i]);
+  } else if (a_step) {
+    const int8_t vb = pb[0];
+    for (int64_t i = 0; i < len; ++i) po[i] = f(pa[i], vb);
+  } else if (b_step) {
+    const int8_t va = pa[0];
+    for (int64_t i = 0; i < len; ++i) po[i] = f(va, pb[i]);
+  } else {
+    std::memset(po, static_cast<uint8_t>(f(pa[0], pb[0])), static_cast<size_t>(len));
+  }
 }
 
 // Computes every output element of a broadcast binary op in output order, one stretch at a time:
