@@ -149,6 +149,11 @@ using DequantizeFn = void(const ops::DequantizeParams&, const int8_t*, float*, s
 using PadFn = void(const ops::PadParams&, const int8_t*, int8_t*);
 using ConcatFn = void(const ops::ConcatParams&, const int8_t* const*, int8_t*);
 
+// ---- float32 models: kernels/float/float_kernels.h ----
+struct GemmF32Kernel;
+struct DwConvF32Kernel;
+// ---- end float32 ----
+
 struct KernelTable {
   Isa isa = Isa::kRef;
   const GemmKernel* gemm = nullptr;      // CONV_2D, FULLY_CONNECTED
@@ -164,6 +169,10 @@ struct KernelTable {
   OpKernel<DequantizeFn> dequantize;     // s8 -> f32
   OpKernel<PadFn> pad;
   OpKernel<ConcatFn> concat;
+  // ---- float32 models (kernels/float/, set by set_float_kernels) ----
+  const GemmF32Kernel* gemm_f32 = nullptr;      // CONV_2D, FULLY_CONNECTED
+  const DwConvF32Kernel* dwconv_f32 = nullptr;  // DEPTHWISE_CONV_2D
+  // ---- end float32 ----
 };
 
 // The table for a path. Throws std::invalid_argument if the path is not compiled into this build.

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/float/float_kernels.h"
 #include "kernels/kernels.h"
 #include "kernels/ops/ops_internal.h"
 
@@ -58,6 +59,7 @@ KernelTable ref_table() {
   t.dequantize = {"dequantize_s8_f32_ref", r, &ops::dequantize_s8_f32};
   t.pad = {"pad_s8_ref", r, &ops::pad_s8};
   t.concat = {"concat_s8_ref", r, &ops::concat_s8};
+  set_float_kernels(&t);
   return t;
 }
 
@@ -76,6 +78,7 @@ KernelTable path_table(Isa isa, const GemmKernel* gemm, const DwConvKernel* dwco
   t.add = twins.add;
   t.mul = twins.mul;
   t.mean_hw = twins.mean_hw;
+  set_float_kernels(&t);
   return t;
 }
 
@@ -147,7 +150,9 @@ std::vector<KernelFamily> kernel_families(const KernelTable& t) {
           {"quantize", t.quantize.name, t.quantize.isa},
           {"dequantize", t.dequantize.name, t.dequantize.isa},
           {"pad", t.pad.name, t.pad.isa},
-          {"concat", t.concat.name, t.concat.isa}};
+          {"concat", t.concat.name, t.concat.isa},
+          {"gemm_f32", t.gemm_f32->name, t.gemm_f32->isa},
+          {"depthwise_conv2d_f32", t.dwconv_f32->name, t.dwconv_f32->isa}};
 }
 
 }  // namespace edgekd
