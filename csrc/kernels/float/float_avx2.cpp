@@ -1,6 +1,8 @@
 // float32 GEMM (6x16 tiles, 12 accumulators) and depthwise kernels for AVX2 + FMA (float_simd.inc).
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include "kernels/float/float_kernels.h"
 
 namespace edgekd {
@@ -9,6 +11,7 @@ namespace {
 struct VecAvx2 {
   using R = __m256;
   static constexpr int L = 8;
+  static constexpr int kAccumulators = 12, kDwPixels = 4;  // of 16 registers
   static R load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, R v) { _mm256_storeu_ps(p, v); }
   static __m256i mask(int n) {

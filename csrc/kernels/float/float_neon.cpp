@@ -2,6 +2,8 @@
 // path's table holds them too (float has no dot-product instruction to add).
 #include <arm_neon.h>
 
+#include <algorithm>
+
 #include "kernels/float/float_kernels.h"
 
 namespace edgekd {
@@ -10,6 +12,7 @@ namespace {
 struct VecNeon {
   using R = float32x4_t;
   static constexpr int L = 4;
+  static constexpr int kAccumulators = 24, kDwPixels = 8;  // of 32 registers
   static R load(const float* p) { return vld1q_f32(p); }
   static void store(float* p, R v) { vst1q_f32(p, v); }
   static R load_n(const float* p, int n) {
