@@ -30,7 +30,8 @@ struct VecAvx2 {
 
 }  // namespace
 
-extern const GemmF32Kernel kGemmF32Avx2{"gemm_f32_6x16_avx2", Isa::kAvx2, 6, 16, &gemm_f32_simd<VecAvx2, 6, 2>};
+extern const GemmF32Kernel kGemmF32Avx2{"gemm_f32_6x16_avx2", Isa::kAvx2, 6, 16, &gemm_f32_simd<VecAvx2, 6, 2>,
+                                      &conv_f32_simd<VecAvx2, 6, 2>};
 extern const DwConvF32Kernel kDwConvF32Avx2{"dwconv_f32_avx2", Isa::kAvx2, &dwconv_f32_simd<VecAvx2>};
 
 }  // namespace edgekd

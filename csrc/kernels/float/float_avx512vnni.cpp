@@ -31,7 +31,8 @@ struct VecAvx512 {
 }  // namespace
 
 extern const GemmF32Kernel kGemmF32Avx512Vnni{"gemm_f32_8x16_avx512vnni", Isa::kAvx512Vnni, 8, 16,
-                                               &gemm_f32_simd<VecAvx512, 8, 1>};
+                                               &gemm_f32_simd<VecAvx512, 8, 1>,
+                                               &conv_f32_simd<VecAvx512, 8, 1>};
 extern const DwConvF32Kernel kDwConvF32Avx512Vnni{"dwconv_f32_avx512vnni", Isa::kAvx512Vnni,
                                                   &dwconv_f32_simd<VecAvx512>};
 

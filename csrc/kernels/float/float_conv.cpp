@@ -11,30 +11,37 @@
 namespace edgekd {
 namespace {
 
-// im2col rows per block: enough for the tile to reuse each panel, few enough for the block to stay in L1/L2.
-constexpr size_t kIm2colBlockBytes = 48 * 1024;
-
-int im2col_block_rows(const PackedConvF32& c) {
-  const int mr = c.kernel->mr;
-  const int fit = static_cast<int>(kIm2colBlockBytes / (sizeof(float) * static_cast<size_t>(c.params.k())));
-  return std::max(mr, std::min(fit, 64 * mr) / mr * mr);
-}
-
-// A copy of n floats. Short runs (a first layer's 3 channels) are an inline loop: a call to memcpy per run
-// cost as much as the GEMM on them. The + 0.0f keeps the compiler from turning the loop back into a memcpy
-// call; it changes nothing but the sign of a zero, which no sum of products can tell.
+// A copy of n floats. Short runs (a first layer's 3 channels, 9 floats per kernel row) would cost a call to
+// memcpy each, as much as the GEMM on them: they are two fixed-size copies that may overlap, which compile to
+// a few vector moves.
 inline void copy_floats(float* out, const float* src, size_t n) {
-  if (n >= 32) {
+  if (n >= 8 && n <= 16) {
+    std::memcpy(out, src, 8 * sizeof(float));
+    std::memcpy(out + n - 8, src + n - 8, 8 * sizeof(float));
+  } else if (n >= 4 && n < 8) {
+    std::memcpy(out, src, 4 * sizeof(float));
+    std::memcpy(out + n - 4, src + n - 4, 4 * sizeof(float));
+  } else {
     std::memcpy(out, src, n * sizeof(float));
-    return;
   }
-  for (size_t i = 0; i < n; ++i) out[i] = src[i] + 0.0f;
 }
 
-void im2col(const ConvF32Params& p, const float* in, int row_begin, int row_end, float* out) {
+int threads_of(ParallelFor* pool) { return pool ? pool->num_threads() : 1; }
+
+}  // namespace
+
+void im2col_f32(const ConvF32Params& p, const float* in, int row_begin, int row_end, float* out) {
   const size_t ic = static_cast<size_t>(p.in_c);
+  // The output pixel of row r, stepped along (no divisions per row).
+  int b = row_begin / (p.out_h * p.out_w), oy = row_begin / p.out_w % p.out_h, ox = row_begin % p.out_w - 1;
   for (int r = row_begin; r < row_end; ++r) {
-    const int b = r / (p.out_h * p.out_w), oy = r / p.out_w % p.out_h, ox = r % p.out_w;
+    if (++ox == p.out_w) {
+      ox = 0;
+      if (++oy == p.out_h) {
+        oy = 0;
+        ++b;
+      }
+    }
     const int ix0 = ox * p.stride_w - p.pad_left;
     // A kernel row inside the input with dilation 1 is one contiguous run (3 channels: one copy, not three).
     const bool row_inside = p.dilation_w == 1 && ix0 >= 0 && ix0 + p.kw <= p.in_w;
@@ -58,10 +65,6 @@ void im2col(const ConvF32Params& p, const float* in, int row_begin, int row_end,
     }
   }
 }
-
-int threads_of(ParallelFor* pool) { return pool ? pool->num_threads() : 1; }
-
-}  // namespace
 
 void pack_gemm_f32(const GemmF32Kernel& kernel, const float* w, const float* bias, int n, int k, float lo, float hi,
                    PackedGemmF32* out) {
@@ -113,41 +116,41 @@ PackedConvF32 pack_conv_f32(const GemmF32Kernel& kernel, const ConvF32Params& pa
   c.direct = params.kh == 1 && params.kw == 1 && params.stride_h == 1 && params.stride_w == 1 &&
              params.pad_top == 0 && params.pad_left == 0 && params.out_h == params.in_h && params.out_w == params.in_w;
   pack_gemm_f32(kernel, weights, bias, params.out_c, params.k(), lo, hi, &c.gemm);
+  for (int ky = 0; ky < params.kh; ++ky)
+    for (int kx = 0; kx < params.kw; ++kx)
+      for (int ic = 0; ic < params.in_c; ++ic)
+        c.koff.push_back((ky * params.dilation_h * params.in_w + kx * params.dilation_w) * params.in_c + ic);
   return c;
 }
 
 size_t conv_f32_scratch_bytes(const PackedConvF32& c, int num_threads) {
   if (c.direct) return 0;
-  return sizeof(float) * static_cast<size_t>(num_threads) * im2col_block_rows(c) * c.params.k();
+  return sizeof(float) * static_cast<size_t>(num_threads) * c.kernel->mr * c.params.k();
 }
 
 void run_conv_f32(const PackedConvF32& c, const float* input, float* output, ParallelFor* pool, void* scratch) {
   const ConvF32Params& p = c.params;
-  const int m = p.m(), n = p.out_c, k = p.k();
+  const int m = p.m();
   if (c.direct) {
-    run_gemm_f32(*c.kernel, c.gemm, m, input, static_cast<size_t>(k), output, static_cast<size_t>(n), pool);
+    run_gemm_f32(*c.kernel, c.gemm, m, input, static_cast<size_t>(p.k()), output, static_cast<size_t>(p.out_c), pool);
     return;
   }
-  const int block = im2col_block_rows(c);
-  const int blocks = (m + block - 1) / block;
-  const int threads = std::min(threads_of(pool), blocks);
-  auto run_slot = [&](int t) {
-    float* buf = static_cast<float*>(scratch) + static_cast<size_t>(t) * block * k;
-    const int b0 = static_cast<int>(int64_t(blocks) * t / threads);
-    const int b1 = static_cast<int>(int64_t(blocks) * (t + 1) / threads);
-    for (int bl = b0; bl < b1; ++bl) {
-      const int r0 = bl * block, r1 = std::min(m, r0 + block);
-      im2col(p, input, r0, r1, buf);
-      c.kernel->run(c.gemm, r1 - r0, buf, static_cast<size_t>(k), output + static_cast<size_t>(r0) * n,
-                    static_cast<size_t>(n), 0, n);
-    }
-  };
+  // Threads take whole tiles of output pixels, each with its own im2col rows in the scratch.
+  const int mr = c.kernel->mr;
+  const int tiles = (m + mr - 1) / mr;
+  const int threads = std::min(threads_of(pool), tiles);
+  float* buf = static_cast<float*>(scratch);
+  const size_t slot = static_cast<size_t>(mr) * p.k();
   if (threads < 2) {
-    run_slot(0);
+    c.kernel->run_conv(c, input, output, 0, m, buf);
     return;
   }
   pool->parallel_for(threads, [&](int t0, int t1) {
-    for (int t = t0; t < t1; ++t) run_slot(t);
+    for (int t = t0; t < t1; ++t) {
+      const int r0 = static_cast<int>(int64_t(tiles) * t / threads) * mr;
+      const int r1 = std::min(m, static_cast<int>(int64_t(tiles) * (t + 1) / threads) * mr);
+      c.kernel->run_conv(c, input, output, r0, r1, buf + t * slot);
+    }
   });
 }
 

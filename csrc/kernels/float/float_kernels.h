@@ -29,6 +29,8 @@ struct PackedGemmF32 {
   float hi = std::numeric_limits<float>::infinity();
 };
 
+struct PackedConvF32;
+
 struct GemmF32Kernel {
   const char* name;  // "gemm_f32_6x16_avx2"
   Isa isa;
@@ -36,6 +38,9 @@ struct GemmF32Kernel {
   // Rows [0, m) and columns [n_begin, n_end) of C; n_begin is a multiple of nr.
   void (*run)(const PackedGemmF32& p, int m, const float* a, size_t lda, float* c, size_t ldc, int n_begin,
               int n_end);
+  // Output pixels [row_begin, row_end) of a conv (not conv.direct), reading windows in place where they lie
+  // inside the input; buf holds mr im2col rows for the others.
+  void (*run_conv)(const PackedConvF32& conv, const float* in, float* out, int row_begin, int row_end, float* buf);
 };
 
 // w: [n][k] row-major; bias: [n] or nullptr.
@@ -47,7 +52,8 @@ void run_gemm_f32(const GemmF32Kernel& kernel, const PackedGemmF32& p, int m, co
 
 // ---------------------------------------------------------------------------------------------------
 // CONV_2D as GEMM: M = batch*out_h*out_w, N = out_c, K = kh*kw*in_c. A 1x1 stride-1 unpadded conv reads the
-// input as A; others build im2col rows (zeros for padding) per block of output pixels in per-thread scratch.
+// input as A; others read each output pixel's window in place through a table of tap offsets (indirect
+// convolution), except tiles with a pixel in the padding, whose rows im2col copies (zeros for the padding).
 struct ConvF32Params {
   int batch = 1, in_h = 0, in_w = 0, in_c = 0, out_c = 0;
   int kh = 1, kw = 1, stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
@@ -61,7 +67,11 @@ struct PackedConvF32 {
   const GemmF32Kernel* kernel = nullptr;
   PackedGemmF32 gemm;
   bool direct = false;
+  std::vector<int32_t> koff;  // [k]: offset of tap (ky, kx, ic) from its window's first element in the input
 };
+
+// im2col rows [row_begin, row_end) of a conv into out ([rows][k]), zeros where a tap falls in the padding.
+void im2col_f32(const ConvF32Params& p, const float* in, int row_begin, int row_end, float* out);
 
 PackedConvF32 pack_conv_f32(const GemmF32Kernel& kernel, const ConvF32Params& params, const float* weights,
                             const float* bias, float lo, float hi);

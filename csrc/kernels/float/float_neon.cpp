@@ -35,7 +35,8 @@ struct VecNeon {
 
 }  // namespace
 
-extern const GemmF32Kernel kGemmF32Neon{"gemm_f32_6x16_neon", Isa::kNeon, 6, 16, &gemm_f32_simd<VecNeon, 6, 4>};
+extern const GemmF32Kernel kGemmF32Neon{"gemm_f32_6x16_neon", Isa::kNeon, 6, 16, &gemm_f32_simd<VecNeon, 6, 4>,
+                                      &conv_f32_simd<VecNeon, 6, 4>};
 extern const DwConvF32Kernel kDwConvF32Neon{"dwconv_f32_neon", Isa::kNeon, &dwconv_f32_simd<VecNeon>};
 
 }  // namespace edgekd

@@ -23,9 +23,18 @@ void gemm_f32_ref(const PackedGemmF32& p, int m, const float* a, size_t lda, flo
   }
 }
 
+// One output pixel at a time through im2col.
+void conv_f32_ref(const PackedConvF32& conv, const float* in, float* out, int row_begin, int row_end, float* buf) {
+  const size_t n = static_cast<size_t>(conv.params.out_c);
+  for (int r = row_begin; r < row_end; ++r) {
+    im2col_f32(conv.params, in, r, r + 1, buf);
+    gemm_f32_ref(conv.gemm, 1, buf, static_cast<size_t>(conv.params.k()), out + r * n, n, 0, conv.params.out_c);
+  }
+}
+
 }  // namespace
 
-const GemmF32Kernel kGemmF32Ref{"gemm_f32_ref", Isa::kRef, 1, kRefNr, &gemm_f32_ref};
+const GemmF32Kernel kGemmF32Ref{"gemm_f32_ref", Isa::kRef, 1, kRefNr, &gemm_f32_ref, &conv_f32_ref};
 
 void dwconv_f32_ref(const DwConvF32Params& p, const float* w, const float* bias, const float* in, float* out,
                     int row_begin, int row_end) {
