@@ -30,7 +30,7 @@ void binary_loop(const ops::Shape4& s1, const float* a, const ops::Shape4& s2, c
       acc *= s.dim(d);
     }
   };
-  int64_t sa[4], sb[4];
+  int64_t sa[4] = {0, 0, 0, 0}, sb[4] = {0, 0, 0, 0};
   strides(s1, sa);
   strides(s2, sb);
   for (int n = 0; n < o.n; ++n)
