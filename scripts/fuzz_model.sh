@@ -21,6 +21,7 @@ cmake --build "$BUILD" -j"${JOBS:-2}" --target fuzz_model
 CORPUS="$BUILD/corpus"
 mkdir -p "$CORPUS" "$BUILD/crashes"
 cp tests/data/*.tflite "$CORPUS"/ 2>/dev/null || true
+cp tests/data/float/*.tflite "$CORPUS"/ 2>/dev/null || true  # float32 and float16-weight models
 cp tests/data/fuzz/* "$CORPUS"/ 2>/dev/null || true  # inputs that once crashed the fuzzer (regressions)
 # The Python seeds need edgekd importable by $PYTHON (default: python3 on PATH, an activated venv's own);
 # in CI a failure here is an install problem and fails the run.

@@ -5,7 +5,7 @@ Small zoo models are committed under tests/data/zoo/; the big ones live in $EDGE
 ~/.cache/edgekd/zoo) and are left out, with a note, until make_zoo.py has built them. Needs no TensorFlow.
 
 A selection (``--networks`` of compare.py, paired.py and per_op.py) is a comma-separated list of display
-names, file stems (``resnet8_cifar``) or groups: ``builtin``, ``zoo``, ``all``."""
+names, file stems (``resnet8_cifar``) or groups: ``builtin``, ``zoo``, ``float``, ``all``."""
 from __future__ import annotations
 
 import os
@@ -40,6 +40,12 @@ ZOO: dict[str, ZooEntry] = {
     "ResNet-18 224x224": ZooEntry("resnet18_224", False),
     "EfficientNet-Lite0 224x224": ZooEntry("efficientnet_lite0", False),
 }
+# float32 networks, built into the cache by tests/data/float/make_float_models.py --bench (group "float").
+FLOAT_ZOO: dict[str, ZooEntry] = {
+    "MobileNetV2 0.35 96x96 float32": ZooEntry("mobilenet_v2_035_96_f32", False),
+    "MobileNetV2 1.0 224x224 float32": ZooEntry("mobilenet_v2_100_224_f32", False),
+}
+FILES = {**ZOO, **FLOAT_ZOO}
 
 BUILTIN: dict[str, Callable] = {
     "small CNN 28x28x1": lambda m: m.small_cnn(seed=0),
@@ -47,7 +53,7 @@ BUILTIN: dict[str, Callable] = {
     "MobileNetV3-Small 0.75 96x96": lambda m: m.mobilenet_v3_small(0.75, 96, seed=0),
     "MobileNetV2 1.0 224x224": lambda m: m.mobilenet_v2(1.0, 224, seed=0),
 }
-STEMS = {e.stem: name for name, e in ZOO.items()}
+STEMS = {e.stem: name for name, e in FILES.items()}
 
 
 @dataclass(frozen=True)
@@ -87,20 +93,24 @@ def select(spec: str = "all", warn: bool = True) -> list[Network]:
             wanted += list(BUILTIN)
         elif part == "zoo":
             wanted += list(ZOO)
-        elif part in BUILTIN or part in ZOO:
+        elif part == "float":
+            wanted += list(FLOAT_ZOO)
+        elif part in BUILTIN or part in FILES:
             wanted.append(part)
         elif part in STEMS:
             wanted.append(STEMS[part])
         else:
-            raise ValueError(f"unknown network {part!r}; known: builtin, zoo, all, "
-                             + ", ".join(all_names() + list(STEMS)))
+            raise ValueError(f"unknown network {part!r}; known: builtin, zoo, float, all, "
+                             + ", ".join(all_names() + list(FLOAT_ZOO) + list(STEMS)))
     out: list[Network] = []
     for name in dict.fromkeys(wanted):
         if name in BUILTIN:
             out.append(Network(name, "builtin"))
-        elif ZOO[name].path.exists():
-            out.append(Network(name, str(ZOO[name].path)))
+        elif FILES[name].path.exists():
+            out.append(Network(name, str(FILES[name].path)))
         elif warn:
-            print(f"note: {name} left out: {ZOO[name].path} not built (run benchmarks/zoo/make_zoo.py)",
+            maker = ("tests/data/float/make_float_models.py --bench" if name in FLOAT_ZOO
+                     else "benchmarks/zoo/make_zoo.py")
+            print(f"note: {name} left out: {FILES[name].path} not built (run {maker})",
                   file=sys.stderr)
     return out

@@ -179,6 +179,11 @@ struct ShapeOpKernels {
   OpKernel<ArgMinMaxFn> arg_minmax;
 };
 
+// ---- float32 models: kernels/float/float_kernels.h ----
+struct GemmF32Kernel;
+struct DwConvF32Kernel;
+// ---- end float32 ----
+
 struct KernelTable {
   Isa isa = Isa::kRef;
   const GemmKernel* gemm = nullptr;      // CONV_2D, FULLY_CONNECTED
@@ -201,6 +206,10 @@ struct KernelTable {
   OpKernel<BatchMatMulFn> batch_matmul;  // one matrix product of BATCH_MATMUL
   OpKernel<TransposeConvFn> transpose_conv;  // TRANSPOSE_CONV where it does not run as a CONV_2D (gemm)
   // ---- end math ops
+  // ---- float32 models (kernels/float/, set by set_float_kernels) ----
+  const GemmF32Kernel* gemm_f32 = nullptr;      // CONV_2D, FULLY_CONNECTED
+  const DwConvF32Kernel* dwconv_f32 = nullptr;  // DEPTHWISE_CONV_2D
+  // ---- end float32 ----
 };
 
 // The table for a path. Throws std::invalid_argument if the path is not compiled into this build.

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/float/float_kernels.h"
 #include "kernels/kernels.h"
 #include "kernels/ops/ops_internal.h"
 #include "kernels/ops/resize_internal.h"
@@ -90,6 +91,7 @@ KernelTable ref_table() {
   t.batch_matmul = {"batch_matmul_s8_ref", r, &ops::batch_matmul_s8_ref};
   t.transpose_conv = {"transpose_conv_s8_ref", r, &ops::transpose_conv_s8_ref};
   // ---- end math ops
+  set_float_kernels(&t);
   return t;
 }
 
@@ -132,6 +134,7 @@ KernelTable path_table(Isa isa, const GemmKernel* gemm, const DwConvKernel* dwco
   t.mean_hw = twins.mean_hw;
   if (twins.resize_bilinear.fn) t.shape.resize_bilinear = twins.resize_bilinear;
   add_math_twins(isa, &t);
+  set_float_kernels(&t);
   return t;
 }
 
@@ -219,7 +222,9 @@ std::vector<KernelFamily> kernel_families(const KernelTable& t) {
           {"math_binary", t.binary.name, t.binary.isa},
           {"log_softmax", t.log_softmax.name, t.log_softmax.isa},
           {"batch_matmul", t.batch_matmul.name, t.batch_matmul.isa},
-          {"transpose_conv", t.transpose_conv.name, t.transpose_conv.isa}};
+          {"transpose_conv", t.transpose_conv.name, t.transpose_conv.isa},
+          {"gemm_f32", t.gemm_f32->name, t.gemm_f32->isa},
+          {"depthwise_conv2d_f32", t.dwconv_f32->name, t.dwconv_f32->isa}};
 }
 
 }  // namespace edgekd

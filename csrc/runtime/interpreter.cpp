@@ -13,6 +13,7 @@
 #include "model/signatures.h"
 #include "model/tflite_schema.h"
 #include "runtime/model_bytes.h"
+#include "runtime/float_folding.h"
 #include "runtime/op.h"
 #include "runtime/planner.h"
 #include "runtime/shape_folding.h"
@@ -216,7 +217,8 @@ void Model::Impl::load(int num_threads, bool keep_all_tensors) {
 
   init_tensors(def, tensors);
 
-  const std::vector<bool> folded = fold_shape_ops(def, tensors);
+  std::vector<bool> folded = fold_shape_ops(def, tensors);
+  fold_float16_dequantize(def, tensors, folded);  // float16 weights
   info.num_folded_ops = static_cast<int>(std::count(folded.begin(), folded.end(), true));
   std::string first_missing;
   const std::vector<int> missing = build_ops(def, tensors, folded, isa, ops, &first_missing);
@@ -330,7 +332,8 @@ std::vector<int> unsupported_ops(const uint8_t* data, size_t size) {
   verify_model(def);
   std::vector<RtTensor> tensors;
   init_tensors(def, tensors);
-  const std::vector<bool> folded = fold_shape_ops(def, tensors);
+  std::vector<bool> folded = fold_shape_ops(def, tensors);
+  fold_float16_dequantize(def, tensors, folded);  // float16 weights
   std::vector<std::unique_ptr<Op>> ops;
   return build_ops(def, tensors, folded, select_isa_from_env(), ops, nullptr);
 }

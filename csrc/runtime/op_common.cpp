@@ -5,6 +5,7 @@
 #include "model/tflite_schema.h"
 #include "runtime/op.h"
 #include "runtime/op_shape.h"
+#include "runtime/op_float.h"
 
 namespace edgekd {
 
@@ -138,6 +139,13 @@ PaddedDim compute_padded_dim(int in, int filter, int stride, int dilation, int p
 
 std::unique_ptr<Op> build_op(BuildContext& ctx) {
   std::unique_ptr<Op> op;
+  // ---- float32 ops (op_float_*.cpp): the op types it knows, when their output is float32 ----
+  op = build_float_op(ctx);
+  if (op) {
+    op->name = describe_op(ctx.op());
+    return op;
+  }
+  // ---- end float32 ----
   switch (ctx.op().builtin_code) {
     case tfl::kConv2D: op = build_conv2d(ctx); break;
     case tfl::kDepthwiseConv2D: op = build_depthwise_conv2d(ctx); break;

@@ -1,4 +1,4 @@
-"""Run int8 ``.tflite`` models on edgekd's native runtime.
+"""Run int8 and float32 ``.tflite`` models on edgekd's native runtime.
 
 ``load(path_or_bytes)`` returns a :class:`Model` that is called like a function; ``edgekd.Interpreter``
 (defined in edgekd.interpreter, on top of Model) offers LiteRT's ``Interpreter`` methods so LiteRT code switches by changing one import. Quantization at the edges
@@ -238,6 +238,7 @@ class Model:
 
 
 def load(source: PathOrBytes, num_threads: int = 1) -> Model:
-    """Loads an int8 ``.tflite`` model (a path or its bytes) on the SIMD path chosen for this machine."""
+    """Loads an int8 or float32 ``.tflite`` model (a path or its bytes) on the SIMD path chosen for this
+    machine."""
     return Model(source, num_threads=num_threads)
 
