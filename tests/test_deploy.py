@@ -99,6 +99,9 @@ def test_arm_bundle_under_qemu_matches_host(device, isa, model_file, tmp_path, c
     bench = result["emulated_bench"]
     assert bench["emulated"] is True
     assert bench["path"] == isa, bench
+    count = bench["instruction_count"]  # counted under qemu, next to the emulated latency
+    assert count["instructions_per_inference"] > 1000, count
+    assert count["est_ms"] > 0 and "not time" in count["method"], count
     x = _input_for(model_file)
     np.save(tmp_path / "x.npy", x)
     bundle = verify_bundle(tmp_path / "bundle")
