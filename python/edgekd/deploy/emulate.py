@@ -99,14 +99,13 @@ def count_rows(c: dict) -> list[tuple[str, str]]:
     """An emulate_count result as labelled table rows (the CLI's tables)."""
     if "error" in c:
         return [("instructions / inference", f"not counted: {c['error']}")]
-    rows = [("instructions / inference (counted under qemu, 1 thread; not time)",
+    ms = f"{c['est_ms']:.4g} ms"
+    rows = [("instructions / inference (qemu count, 1 thread; not time)",
              f"{c['instructions_per_inference'] / 1e6:.3f} M")]
     if "est_cycles_per_inference" in c:
-        rows.append((f"cycles / inference ({c['cycle_model']} estimate; no caches, no memory)",
-                     f"{c['est_cycles_per_inference'] / 1e6:.3f} M"))
-    rows.append((f"time / inference (estimate: {c['est_basis']})", f"{c['est_ms']:.4g} ms"))
+        rows += [(f"est. cycles / inference ({c['cycle_model']}; no caches)",
+                  f"{c['est_cycles_per_inference'] / 1e6:.3f} M"),
+                 (f"est. time / inference (those cycles at {c['clock_mhz']} MHz)", ms)]
+    else:
+        rows.append((f"est. time / inference (1 instruction per cycle at {c['clock_mhz']} MHz)", ms))
     return rows
-
-
-def emulate_run(bundle: Bundle, profile: DeviceProfile, x_npy: Path, y_npy: Path) -> None:
-    run_bundle(bundle, profile, ["--input", str(x_npy), "--output", str(y_npy)])
