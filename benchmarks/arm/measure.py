@@ -39,8 +39,9 @@ class Bench:
     """One work directory made by setup.sh, and the knobs of a measurement."""
 
     def __init__(self, work: Path, warmup: int, min_insns: float, max_runs: int, log,
-                 runner: Path | None = None) -> None:
+                 runner: Path | None = None, files: Path | None = None) -> None:
         self.work, self.warmup, self.min_insns, self.max_runs, self.log = work, warmup, min_insns, max_runs, log
+        self.files = files or work  # models, inputs and outputs of this measurement
         self.fixed_runner = runner
         self.python = work / "rootfs" / "usr" / "bin" / "python3.11"
         for need in (self.python, work / "pyarm" / "ai_edge_litert"):
@@ -140,13 +141,13 @@ def write_inputs(net: Network, models: Path) -> tuple[Path, list[Path], list[np.
 
 
 def measure_network(bench: Bench, net: Network, cpus: list[Cpu], runtimes: list[str], cycles: set[str]) -> dict:
-    model, inputs, oracle = write_inputs(net, bench.work / "models")
+    model, inputs, oracle = write_inputs(net, bench.files / "models")
     res: dict = {"network": net.name, "model": str(model), "rows": {}, "outputs": {}}
     for cpu in cpus:
         row: dict = {"cpu": cpu.name, "qemu_cpu": cpu.qemu, "profile": cpu.profile}
         runs = None
         for rt in runtimes:
-            out = bench.work / "out" / model.stem / cpu.name / rt
+            out = bench.files / "out" / model.stem / cpu.name / rt
             t0 = time.monotonic()
             try:
                 per = bench.per_inference(rt, cpu, model, inputs, out, runs, blocks=cpu.name in cycles)
@@ -193,8 +194,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--min-insns", type=float, default=2e7, help="instructions the N inferences add, at least")
     p.add_argument("--max-runs", type=int, default=400)
     p.add_argument("--top", type=int, default=6, help="functions per profile printed")
-    p.add_argument("--json", type=Path, help="write every figure (default WORK/results.json)")
+    p.add_argument("--json", type=Path, help="write every figure (default WORK/results.json); the models, "
+                                             "inputs and outputs go to the folder of the same name")
+    p.add_argument("--report", type=Path, nargs="+", metavar="JSON",
+                   help="measure nothing: print the tables of earlier --json files together")
     a = p.parse_args(argv)
+    if a.report:
+        results = [r for f in a.report for r in json.loads(f.read_text())]
+        print_table(results, [rt for rt in RUNTIMES if any(rt in row for r in results for row in r["rows"].values())])
+        print_profiles(results, a.top)
+        return 0
 
     cpus = [CPUS[c.strip()] for c in a.cpus.split(",") if c.strip()]
     runtimes = [r.strip() for r in a.runtimes.split(",") if r.strip()]
@@ -203,8 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     if "edgekd" in runtimes:
         runtimes = ["edgekd"] + [r for r in runtimes if r != "edgekd"]
     work = a.work.resolve()
+    out_json = (a.json or work / "results.json").resolve()
     bench = Bench(work, a.warmup, a.min_insns, a.max_runs, lambda m: print(m, file=sys.stderr, flush=True),
-                  a.runner.resolve() if a.runner else None)
+                  a.runner.resolve() if a.runner else None, out_json.with_suffix(""))
     results = []
     for net in select(a.networks):
         results.append(measure_network(bench, net, cpus, runtimes, {c for c in a.cycles.split(",") if c}))
@@ -217,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
                 for k, v in row["edgekd"]["symbols"].items():
                     merged[plain[k]] = merged.get(plain[k], 0.0) + v
                 row["edgekd"]["symbols"] = merged
-    (a.json or work / "results.json").write_text(json.dumps(results, indent=1))
+    out_json.write_text(json.dumps(results, indent=1))
     print_table(results, runtimes)
     if "edgekd" in runtimes:
         print_profiles(results, a.top)
