@@ -217,17 +217,16 @@ def main(argv: list[str] | None = None) -> int:
                   a.runner.resolve() if a.runner else None, out_json.with_suffix(""))
     results = []
     for net in select(a.networks):
-        results.append(measure_network(bench, net, cpus, runtimes, {c for c in a.cycles.split(",") if c}))
-    names = sorted({s for r in results for row in r["rows"].values() for s in row.get("edgekd", {}).get("symbols", {})})
-    plain = demangle(names)
-    for r in results:
-        for row in r["rows"].values():
+        r = measure_network(bench, net, cpus, runtimes, {c for c in a.cycles.split(",") if c})
+        for row in r["rows"].values():  # readable function names, overloads summed
             if "symbols" in row.get("edgekd", {}):
+                plain = demangle(sorted(row["edgekd"]["symbols"]))
                 merged: dict[str, float] = {}
                 for k, v in row["edgekd"]["symbols"].items():
                     merged[plain[k]] = merged.get(plain[k], 0.0) + v
                 row["edgekd"]["symbols"] = merged
-    out_json.write_text(json.dumps(results, indent=1))
+        results.append(r)
+        out_json.write_text(json.dumps(results, indent=1))  # after every network: a long run keeps its part
     print_table(results, runtimes)
     if "edgekd" in runtimes:
         print_profiles(results, a.top)
