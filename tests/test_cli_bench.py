@@ -52,6 +52,8 @@ def test_bad_model_is_one_line(case, tmp_path):
     (["--onnx", "absent.onnx"], ["absent.onnx", "--onnx"]),
     (["--threads", "two"], ["argument --threads: invalid int value: 'two'"]),
     (["--host", "pi@board"], ["--host needs --device"]),
+    (["--emulate"], ["--emulate needs --device"]),
+    (["--device", "rpi4", "--emulate", "--host", "pi@board"], ["--host and --emulate exclude each other"]),
 ])
 def test_bad_option_is_one_line(model, tmp_path, args, needles):
     r = edgekd("bench", model, *args, "--json", tmp_path / "r.json", cwd=tmp_path)

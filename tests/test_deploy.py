@@ -99,6 +99,9 @@ def test_arm_bundle_under_qemu_matches_host(device, isa, model_file, tmp_path, c
     bench = result["emulated_bench"]
     assert bench["emulated"] is True
     assert bench["path"] == isa, bench
+    count = bench["instruction_count"]  # counted under qemu, next to the emulated latency
+    assert count["instructions_per_inference"] > 1000, count
+    assert count["est_ms"] > 0 and "not time" in count["method"], count
     x = _input_for(model_file)
     np.save(tmp_path / "x.npy", x)
     bundle = verify_bundle(tmp_path / "bundle")
@@ -247,3 +250,21 @@ def test_cli_emulate_shows_build_steps_and_latency(model_file, tmp_path):
     assert len(steps) >= 3 and any("Built target edgekd-run" in ln for ln in steps), r.stdout[:2000]
     assert "latency p50 (" in r.stdout and "latency p99 (" in r.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle", "cache"]
+
+
+@needs_cross
+@pytest.mark.slow
+def test_cli_bench_emulate_reports_the_count(model_file, tmp_path, cache):
+    """`edgekd bench --device rpi4 --emulate`: the emulated latency and, labelled apart, the instructions per
+    inference counted under qemu and the estimate at the profile's clock (the module's cached rpi4 build)."""
+    import sys
+
+    out = tmp_path / "r.json"
+    r = subprocess.run([str(Path(sys.executable).parent / "edgekd"), "bench", str(model_file), "--device", "rpi4",
+                        "--emulate", "--runs", "3", "--warmup", "1", "--json", str(out)],
+                       capture_output=True, text=True, cwd=tmp_path, timeout=1800)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "latency is EMULATED" in r.stdout and "instructions / inference (qemu count" in r.stdout
+    assert "est. time / inference (" in r.stdout
+    count = json.loads(out.read_text())["emulated_bench"]["instruction_count"]
+    assert count["instructions_per_inference"] > 1000 and count["clock_mhz"] == 1800, count

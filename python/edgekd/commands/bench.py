@@ -22,6 +22,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-energy", action="store_true", help="skip energy measurement")
     p.add_argument("--host", help="user@host[:port]: deploy the bundle there over OpenSSH and benchmark on "
                                   "the device (needs --device)")
+    p.add_argument("--emulate", action="store_true",
+                   help="with --device: cross-build edgekd-run for it and run it under qemu with its CPU model "
+                        "(emulated latency, instructions per inference and estimates, each labelled)")
     p.add_argument("--json", type=Path, help="write the full report as JSON")
     p.add_argument("--csv", type=Path, help="write one row per backend as CSV")
     p.add_argument("--plot", type=Path, help="write a PNG comparing backends")
@@ -32,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from ..bench.report import print_table, write_csv, write_json, write_plot
     from .console import make_console
 
-    if args.host:
+    if args.host or args.emulate:
         return bench_remote(args)
     cfg = BenchConfig(model=args.model, backends=[b.strip() for b in args.backend.split(",") if b.strip()],
                       threads=args.threads, warmup=args.warmup, runs=args.runs, min_seconds=args.min_seconds,
@@ -50,8 +53,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def bench_remote(args: argparse.Namespace) -> int:
-    """`edgekd bench --host user@host --device D model.tflite`: deploy, then report the device's numbers.
-    The bundle is only a vehicle for the upload: it is built in a temporary directory and removed."""
+    """`edgekd bench --host user@host --device D model.tflite`: deploy, then report the device's numbers;
+    `--emulate` instead of `--host`: run the bundle under qemu with the device's CPU model. The bundle is only
+    a vehicle: it is built in a temporary directory and removed."""
     from ..bench.options import check_model_file, check_run_options
     from ..deploy.pipeline import deploy
     from ..deploy.remote import parse_host
@@ -59,17 +63,25 @@ def bench_remote(args: argparse.Namespace) -> int:
     from ..errors import EdgekdError
     from .deploy import print_bench
 
+    flag = "--host" if args.host else "--emulate"
     if not args.device:
-        raise EdgekdError("--host needs --device (the profile the bundle is built for; see `edgekd devices`)")
+        raise EdgekdError(f"{flag} needs --device (the profile the bundle is built for; see `edgekd devices`)")
+    if args.host and args.emulate:
+        raise EdgekdError("--host and --emulate exclude each other (measure on the device, or emulate it)")
     check_run_options(args.threads, args.runs, args.warmup)
     load_profile(args.device)
-    parse_host(args.host)
+    if args.host:
+        parse_host(args.host)
     check_model_file(args.model)
     with tempfile.TemporaryDirectory(prefix="edgekd-bench-") as td:
-        result = deploy(args.model, args.device, out=Path(td) / "bundle", host=args.host, runs=args.runs,
-                        warmup=args.warmup, threads=args.threads)
+        result = deploy(args.model, args.device, out=Path(td) / "bundle", host=args.host, emulate=args.emulate,
+                        runs=args.runs, warmup=args.warmup, threads=args.threads)
     result.pop("bundle", None)  # removed with the temporary directory
-    print_bench(f"{args.device} at {args.host}: measured on the device", result["remote_bench"])
+    if args.host:
+        print_bench(f"{args.device} at {args.host}: measured on the device", result["remote_bench"])
+    else:
+        r = result["emulated_bench"]
+        print_bench(f"{args.device}: {r.get('execution')} — latency is EMULATED, not device time", r)
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2))
     return 0

@@ -47,6 +47,12 @@ def print_bench(title: str, r: dict, console=None) -> None:  # noqa: ANN001 - a 
     for k, v in r.items():
         if k == "latency_ms":
             continue
+        if k == "instruction_count":  # emulation: the count and the estimates, each labelled as what it is
+            from ..deploy.emulate import count_rows
+
+            for label, value in count_rows(v):
+                t.add_row(escape(label), escape(value))
+            continue
         if k == "load_ms" and isinstance(v, (int, float)):
             unit, scale = pick_unit([v])
             t.add_row(f"load ({unit})", fmt_time(v, scale))
