@@ -57,7 +57,10 @@ ZOO_OPS: dict[str, ZooEntry] = {
     "MobileNetV2 0.35 64x64 float32": ZooEntry("mobilenet_v2_float", True, OPS_DIR),
     "DeepLab ASPP 48x48x3 (dilated convs)": ZooEntry("deeplab_aspp", True, OPS_DIR),
     "PyTorch MobileNetV2-style 64x64 (litert-torch, NCHW)": ZooEntry("torch_mobilenet_v2", True, OPS_DIR),
+    "PyTorch MobileNetV2-style 64x64 int8 (litert-torch PT2E, NCHW)": ZooEntry("torch_mobilenet_v2_int8", True,
+                                                                            OPS_DIR),
     "PyTorch transformer encoder 16x32 (litert-torch)": ZooEntry("torch_transformer", True, OPS_DIR),
+    "PyTorch transformer encoder 16x32 int8 (litert-torch PT2E)": ZooEntry("torch_transformer_int8", True, OPS_DIR),
 }
 
 BUILTIN: dict[str, Callable] = {
