@@ -36,6 +36,7 @@ MODELS: dict[str, set[str]] = {
     "lstm_kws": {"UNIDIRECTIONAL_SEQUENCE_LSTM", "FULLY_CONNECTED", "SOFTMAX"},
     "gru_audio": {"FULLY_CONNECTED", "SPLIT", "UNPACK", "LOGISTIC", "TANH", "SUB", "MUL", "ADD"},
     "mobilenet_v2_float": {"CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "MEAN", "FULLY_CONNECTED", "SOFTMAX"},
+    "mobilenet_v2_fp16": {"DEQUANTIZE", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "MEAN", "FULLY_CONNECTED"},
     "deeplab_aspp": {"CONV_2D", "DEPTHWISE_CONV_2D", "RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR", "CONCATENATION"},
     "torch_mobilenet_v2": {"TRANSPOSE", "PAD", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "MEAN"},
     "torch_mobilenet_v2_int8": {"TRANSPOSE", "QUANTIZE", "DEQUANTIZE", "CONV_2D", "DEPTHWISE_CONV_2D"},
@@ -60,6 +61,7 @@ EXPECTED_UNSUPPORTED: dict[str, set[str]] = {
 EXPECTED_REFUSED: dict[str, str] = {
     "lstm_kws": "variable tensors are not supported",
     "mobilenet_v2_float": "input must be int8, is float32",
+    "mobilenet_v2_fp16": "input must be int8, is float16",
 }
 PATHS = available_paths()
 _cache: dict[str, tuple[bytes, list[list[np.ndarray]], list[list[np.ndarray]]]] = {}
@@ -118,6 +120,8 @@ def test_model_has_the_ops_it_is_in_the_zoo_for(stem):
     assert EXPECTED_UNSUPPORTED.get(stem, set()) <= types
     if stem in DILATED:
         assert any(op.options.get("dilation_h_factor", 1) > 1 for op in g.ops if "CONV" in op.type)
+    if stem.endswith("_fp16"):  # float16 weights, DEQUANTIZEd to float32 in the graph
+        assert {t.dtype for t in g.tensors if t.data is not None} >= {"float16"}
 
 
 @pytest.mark.parametrize("stem", list(MODELS))

@@ -5,7 +5,7 @@ TensorFlow's converter, for tests/test_zoo_ops.py.
 The conventions are make_zoo.py's: Keras models built here with random weights (He initialization,
 batch-norm statistics set as after training), batch size 1, full-integer post-training quantization
 (TFLITE_BUILTINS_INT8, int8 input and output, a representative data set of seeded random inputs), except
-for the float32 entries, which are converted without any optimization. Every model is small enough to be
+for the float entries: float32 as is, or with float16 weights. Every model is small enough to be
 committed under tests/data/zoo_ops/. Rebuild with TensorFlow in its own virtual environment (it is not one
 of edgekd's dependencies):
 
@@ -173,13 +173,16 @@ BUILDERS = {
     "lstm_kws": lstm_kws,
     "gru_audio": gru_audio,
     "mobilenet_v2_float": mobilenet_v2_float,
+    "mobilenet_v2_fp16": mobilenet_v2_float,
     "deeplab_aspp": deeplab_aspp,
 }
-FLOAT = {"mobilenet_v2_float"}
+# stem -> how it is converted: full-integer int8 unless listed here
+FLOAT = {"mobilenet_v2_float": "float32", "mobilenet_v2_fp16": "float16"}
 
 
-def convert(model: keras.Model, samples: int, quantize: bool, seed: int = 0) -> bytes:
-    """make_zoo.convert's full-integer PTQ, or a plain float32 conversion."""
+def convert(model: keras.Model, samples: int, kind: str = "int8", seed: int = 0) -> bytes:
+    """make_zoo.convert's full-integer PTQ (int8), a plain float32 conversion, or float16 weights (float32
+    arithmetic: the converter DEQUANTIZEs each float16 constant in the graph)."""
     rng = np.random.default_rng(seed)
     shape = tuple(model.input_shape)
 
@@ -188,7 +191,10 @@ def convert(model: keras.Model, samples: int, quantize: bool, seed: int = 0) -> 
             yield [rng.uniform(-1.0, 1.0, shape).astype(np.float32)]
 
     conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    if quantize:
+    if kind == "float16":
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.target_spec.supported_types = [tf.float16]
+    elif kind == "int8":
         conv.optimizations = [tf.lite.Optimize.DEFAULT]
         conv.representative_dataset = representative
         conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
@@ -217,7 +223,7 @@ def main() -> int:
         if model.input_shape[0] != 1:
             inp = keras.Input(model.input_shape[1:], batch_size=1)
             model = keras.Model(inp, model(inp))
-        data = convert(model, args.samples, stem not in FLOAT)
+        data = convert(model, args.samples, FLOAT.get(stem, "int8"))
         if len(data) > COMMIT_LIMIT:
             print(f"{stem}: {len(data)} bytes is over the {COMMIT_LIMIT} byte limit for committed models",
                   file=sys.stderr)

@@ -55,6 +55,7 @@ ZOO_OPS: dict[str, ZooEntry] = {
     "LSTM keyword spotter 49x10": ZooEntry("lstm_kws", True, OPS_DIR),
     "GRU audio classifier 32x16": ZooEntry("gru_audio", True, OPS_DIR),
     "MobileNetV2 0.35 64x64 float32": ZooEntry("mobilenet_v2_float", True, OPS_DIR),
+    "MobileNetV2 0.35 64x64 float16 weights": ZooEntry("mobilenet_v2_fp16", True, OPS_DIR),
     "DeepLab ASPP 48x48x3 (dilated convs)": ZooEntry("deeplab_aspp", True, OPS_DIR),
     "PyTorch MobileNetV2-style 64x64 (litert-torch, NCHW)": ZooEntry("torch_mobilenet_v2", True, OPS_DIR),
     "PyTorch MobileNetV2-style 64x64 int8 (litert-torch PT2E, NCHW)": ZooEntry("torch_mobilenet_v2_int8", True,
