@@ -20,14 +20,11 @@ File names and display names are listed in benchmarks/zoo/networks.py (ZOO_OPS).
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_zoo import COMMIT_LIMIT, Conv2D, Dense, DepthwiseConv2D, L, _bn_relu, keras, set_batchnorm, tf  # noqa: E402
+from make_zoo import Conv2D, Dense, DepthwiseConv2D, L, _bn_relu, keras, run, tf  # noqa: E402
 from networks import ZOO_OPS  # noqa: E402
 
 
@@ -176,65 +173,9 @@ BUILDERS = {
     "mobilenet_v2_fp16": mobilenet_v2_float,
     "deeplab_aspp": deeplab_aspp,
 }
-# stem -> how it is converted: full-integer int8 unless listed here
-FLOAT = {"mobilenet_v2_float": "float32", "mobilenet_v2_fp16": "float16"}
+# stem -> how it is converted (make_zoo.convert's kinds): full-integer int8 unless listed here
+KINDS = {"mobilenet_v2_float": "float32", "mobilenet_v2_fp16": "float16"}
 
 
-def convert(model: keras.Model, samples: int, kind: str = "int8", seed: int = 0) -> bytes:
-    """make_zoo.convert's full-integer PTQ (int8), a plain float32 conversion, or float16 weights (float32
-    arithmetic: the converter DEQUANTIZEs each float16 constant in the graph)."""
-    rng = np.random.default_rng(seed)
-    shape = tuple(model.input_shape)
-
-    def representative():
-        for _ in range(samples):
-            yield [rng.uniform(-1.0, 1.0, shape).astype(np.float32)]
-
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    if kind == "float16":
-        conv.optimizations = [tf.lite.Optimize.DEFAULT]
-        conv.target_spec.supported_types = [tf.float16]
-    elif kind == "int8":
-        conv.optimizations = [tf.lite.Optimize.DEFAULT]
-        conv.representative_dataset = representative
-        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        conv.inference_input_type = tf.int8
-        conv.inference_output_type = tf.int8
-    return conv.convert()
-
-
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--only", default="", help="comma-separated file stems (default: all)")
-    ap.add_argument("--samples", type=int, default=32, help="representative inputs per model")
-    args = ap.parse_args()
-    only = {s.strip() for s in args.only.split(",") if s.strip()}
-    unknown = only - set(BUILDERS)
-    if unknown:
-        print(f"unknown zoo model(s): {', '.join(sorted(unknown))}", file=sys.stderr)
-        return 2
-    for entry in ZOO_OPS.values():
-        stem = entry.stem
-        if stem not in BUILDERS or (only and stem not in only):
-            continue
-        keras.utils.set_random_seed(0)
-        model = BUILDERS[stem]()
-        set_batchnorm(model, np.random.default_rng(1))
-        if model.input_shape[0] != 1:
-            inp = keras.Input(model.input_shape[1:], batch_size=1)
-            model = keras.Model(inp, model(inp))
-        data = convert(model, args.samples, FLOAT.get(stem, "int8"))
-        if len(data) > COMMIT_LIMIT:
-            print(f"{stem}: {len(data)} bytes is over the {COMMIT_LIMIT} byte limit for committed models",
-                  file=sys.stderr)
-            return 1
-        entry.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = entry.path.with_name(f".{stem}.tflite.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(entry.path)
-        print(f"{entry.path}: {len(data)} bytes, {model.count_params()} parameters")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # the PyTorch exports of ZOO_OPS have no builder here: make_torch_models.py
+    sys.exit(run(ZOO_OPS.values(), BUILDERS, KINDS, __doc__))
