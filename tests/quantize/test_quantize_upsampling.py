@@ -150,3 +150,21 @@ def test_quantize_and_export_reports_an_upsampling_student(tmp_path):
     report = quantize_and_export(model, calib, None, tmp_path / "unet.tflite")
     assert (tmp_path / "unet.tflite").exists() and report.sim_sqnr_db >= 30.0
     assert report.int8_backend == "edgekd" or "not supported by edgekd's runtime" in report.int8_backend_note
+
+
+def test_qat_trains_a_segmenter_through_its_deconvs_and_exports_it():
+    """QAT with live BN statistics goes through the deconv's BN (output channels are the weight's dim 1 in
+    torch) and a per-pixel cross-entropy; the file then runs like the simulation."""
+    from edgekd.quantize.qat import QATConfig, train_qat
+
+    torch.manual_seed(0)
+    model = randomize_bn(UNetish())
+    x = torch.randn(16, *SHAPE)
+    qm = quantize_ptq(model, [x], calib_batches=1)
+    data = [(x[i:i + 8], torch.randint(0, 4, (8, 20, 20))) for i in (0, 8)]
+    hist = train_qat(qm, data, QATConfig(epochs=2, lr=1e-3))
+    assert not hist[0].bn_frozen and hist[1].bn_frozen and all(np.isfinite(h.loss) for h in hist)
+    with torch.no_grad():
+        sim = qm(x[:4]).numpy()
+    got = litert_run(export_tflite(qm), x[:4].numpy()).transpose(0, 3, 1, 2)
+    assert np.abs(got - sim).max() / qm.qp(qm.output_names[0])[0] <= 2.0 + 1e-4
