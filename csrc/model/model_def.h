@@ -48,6 +48,17 @@ struct OpOptions {
   bool slice_offset = false;
   int values_count = 0;
   std::vector<int32_t> squeeze_dims;
+  // Shape and reduction ops.
+  int num_splits = 0;
+  int batch_dims = 0;
+  int block_size = 0;
+  bool align_corners = false, half_pixel_centers = false;
+  int output_type = 0;  // ARG_MAX / ARG_MIN: tfl::TensorType of the indices (the schema's default, FLOAT32, is invalid)
+  // ---- math ops
+  float alpha = 0.0f;        // LEAKY_RELU
+  bool approximate = false;  // GELU
+  bool adj_x = false, adj_y = false;  // BATCH_MATMUL
+  // ---- end math ops
 };
 
 struct OperatorDef {

@@ -137,6 +137,12 @@ std::unique_ptr<Op> build_softmax(BuildContext& ctx);
 std::unique_ptr<Op> build_lut_activation(BuildContext& ctx);  // RELU*, LOGISTIC, HARD_SWISH, TANH, QUANTIZE s8->s8
 std::unique_ptr<Op> build_quantize(BuildContext& ctx);        // QUANTIZE f32->s8 (s8->s8 goes to the LUT)
 std::unique_ptr<Op> build_dequantize(BuildContext& ctx);
+// ---- math ops
+std::unique_ptr<Op> build_math_binary(BuildContext& ctx);  // SUB, SQUARED_DIFFERENCE, DIV, PRELU, MAXIMUM, MINIMUM
+std::unique_ptr<Op> build_log_softmax(BuildContext& ctx);
+std::unique_ptr<Op> build_batch_matmul(BuildContext& ctx);
+std::unique_ptr<Op> build_transpose_conv(BuildContext& ctx);
+// ---- end math ops
 
 // Ops with fewer multiply-accumulates than this run on the calling thread only: waking workers costs more
 // than it saves on such small ops (results are identical either way).
