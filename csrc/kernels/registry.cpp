@@ -207,7 +207,7 @@ std::vector<KernelFamily> kernel_families(const KernelTable& t) {
           {"resize_nearest", t.shape.resize_nearest.name, t.shape.resize_nearest.isa},
           {"reduce_sum", t.shape.reduce_sum.name, t.shape.reduce_sum.isa},
           {"reduce_max", t.shape.reduce_max.name, t.shape.reduce_max.isa},
-          {"arg_minmax", t.shape.arg_minmax.name, t.shape.arg_minmax.isa}};
+          {"arg_minmax", t.shape.arg_minmax.name, t.shape.arg_minmax.isa},
           // ---- math ops
           {"math_binary", t.binary.name, t.binary.isa},
           {"log_softmax", t.log_softmax.name, t.log_softmax.isa},

@@ -173,7 +173,6 @@ std::unique_ptr<Op> build_op(BuildContext& ctx) {
     case tfl::kSum: case tfl::kReduceMax: op = build_reduce(ctx); break;
     case tfl::kArgMax: case tfl::kArgMin: op = build_arg_minmax(ctx); break;
     // End of the shape and reduction ops.
-    case tfl::kShape: case tfl::kPack:
     // ---- math ops
     case tfl::kSub: case tfl::kSquaredDifference: case tfl::kDiv: case tfl::kPrelu: case tfl::kMaximum:
     case tfl::kMinimum:
@@ -186,7 +185,7 @@ std::unique_ptr<Op> build_op(BuildContext& ctx) {
     case tfl::kBatchMatMul: op = build_batch_matmul(ctx); break;
     case tfl::kTransposeConv: op = build_transpose_conv(ctx); break;
     // ---- end math ops
-    case tfl::kShape: case tfl::kStridedSlice: case tfl::kPack:
+    case tfl::kShape: case tfl::kPack:
       ctx.fail("could not be folded at load: only static shape computations on constant int32 values are "
                "supported");
     default:
