@@ -138,3 +138,16 @@ class UNetish(nn.Module):
         z = self.nearest(p) + F.interpolate(p, scale_factor=2, mode="bilinear", align_corners=False)
         z = F.relu(self.mix(z))
         return self.head(F.interpolate(z, size=(20, 20), mode="bilinear", align_corners=True))
+
+
+class Resizes(nn.Module):
+    """Nearest x2, bilinear x2 (half-pixel centers) and bilinear align_corners to 21x19 between convs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.c, self.up, self.h = nn.Conv2d(3, 8, 3, padding=1), nn.Upsample(scale_factor=2), nn.Conv2d(8, 4, 1)
+
+    def forward(self, x):
+        y = F.relu(self.c(x))
+        z = self.up(y) + F.interpolate(y, scale_factor=2, mode="bilinear")
+        return self.h(F.interpolate(z, size=(21, 19), mode="bilinear", align_corners=True))

@@ -16,11 +16,11 @@ from edgekd.quantize.export import export_tflite, to_ir
 from edgekd.quantize.ptq import quantize_ptq
 from edgekd.tflite import read_tflite
 from quantize_helpers import edgekd_runtime, litert_run, randomize_bn, sqnr
-from quantize_models import UNetish
+from quantize_models import Resizes, UNetish
 
 SHAPE = (3, 16, 16)
 # Upsampling ops edgekd's runtime may not have yet (they land separately): until then the runtime comparison
-# checks that load names exactly these, and is skipped.
+# checks that load names only these, and is skipped.
 PENDING_IN_RUNTIME = {"TRANSPOSE_CONV", "RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR"}
 
 
@@ -89,11 +89,17 @@ def test_written_ops_and_options(quantized):
     assert t["up2/weights"].shape == (8, 4, 4, 16)
 
 
-def test_edgekd_runtime_equals_litert(quantized, tmp_path):
+@pytest.mark.parametrize("name", ["unetish", "resizes"])
+def test_edgekd_runtime_equals_litert(name, quantized):
     load = edgekd_runtime()
     if load is None:
         pytest.skip("edgekd's native runtime (edgekd.load) is not built in this install")
-    _, qm, x = quantized
+    if name == "unetish":
+        _, qm, x = quantized
+    else:
+        torch.manual_seed(0)
+        qm = quantize_ptq(Resizes().eval(), [torch.randn(16, 3, 9, 9)], calib_batches=1)
+        x = torch.randn(4, 3, 9, 9)
     blob = export_tflite(qm, int8_io=True)
     try:
         model = load(blob)
@@ -108,7 +114,7 @@ def test_edgekd_runtime_equals_litert(quantized, tmp_path):
     xq = np.clip(np.round(x.numpy().transpose(0, 2, 3, 1) / q.scale[0]) + q.zero_point[0], -128, 127).astype(np.int8)
     for i in range(len(xq)):
         np.testing.assert_array_equal(np.asarray(model(xq[i:i + 1])), litert.run(blob, [xq[i:i + 1]])[0],
-                                      err_msg=f"sample {i}")
+                                      err_msg=f"{name}: sample {i}")
 
 
 def test_qdq_onnx_equals_the_simulation(quantized):
