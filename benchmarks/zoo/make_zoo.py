@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from networks import CACHE_DIR, COMMITTED_DIR, ZOO  # noqa: E402
+from networks import ZOO  # noqa: E402
 
 keras = tf.keras
 L = keras.layers
@@ -200,7 +200,10 @@ def set_batchnorm(model: keras.Model, rng: np.random.Generator, batch: int = 8) 
     model(x, training=True)
 
 
-def convert(model: keras.Model, samples: int, seed: int = 0) -> bytes:
+def convert(model: keras.Model, samples: int, seed: int = 0, kind: str = "int8") -> bytes:
+    """Full-integer post-training quantization (``int8``: int8 kernels, input and output, calibrated on
+    ``samples`` seeded uniform inputs in [-1, 1]), a plain float32 conversion (``float32``), or float16
+    weights (``float16``: float32 arithmetic, the converter DEQUANTIZEs each float16 constant)."""
     rng = np.random.default_rng(seed)
     shape = tuple(model.input_shape)
 
@@ -209,46 +212,71 @@ def convert(model: keras.Model, samples: int, seed: int = 0) -> bytes:
             yield [rng.uniform(-1.0, 1.0, shape).astype(np.float32)]
 
     conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
+    if kind == "float16":
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.target_spec.supported_types = [tf.float16]
+    elif kind == "int8":
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.representative_dataset = representative
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        conv.inference_input_type = tf.int8
+        conv.inference_output_type = tf.int8
+    elif kind != "float32":
+        raise ValueError(f"unknown conversion {kind!r}")
     return conv.convert()
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def selection(only: str, builders: dict) -> set[str] | None:
+    """The stems of ``--only`` (empty: all), or None after naming the unknown ones on stderr."""
+    stems = {s.strip() for s in only.split(",") if s.strip()}
+    unknown = stems - set(builders)
+    if unknown:
+        print(f"unknown zoo model(s): {', '.join(sorted(unknown))}", file=sys.stderr)
+        return None
+    return stems
+
+
+def build_and_write(entry, builder, samples: int, kind: str = "int8") -> bool:
+    """Build one zoo model (seeded), convert it at batch 1 (so the converter writes constant shapes) and
+    write it atomically to ``entry.path``; False, with a message, if a committed model is over the limit."""
+    keras.utils.set_random_seed(0)
+    model = builder()
+    set_batchnorm(model, np.random.default_rng(1))
+    if model.input_shape[0] != 1:
+        inp = keras.Input(model.input_shape[1:], batch_size=1)
+        model = keras.Model(inp, model(inp))
+    data = convert(model, samples, kind=kind)
+    if entry.committed and len(data) > COMMIT_LIMIT:
+        print(f"{entry.stem}: {len(data)} bytes is over the {COMMIT_LIMIT} byte limit for committed models",
+              file=sys.stderr)
+        return False
+    entry.path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = entry.path.with_name(f".{entry.stem}.tflite.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(entry.path)
+    print(f"{entry.path}: {len(data)} bytes, {model.count_params()} parameters")
+    return True
+
+
+def run(entries, builders: dict, kinds: dict[str, str], doc: str) -> int:
+    """The command line of make_zoo.py and make_zoo_ops.py: build ``entries`` (those with a builder), each
+    converted as ``kinds`` says (int8 by default)."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     ap.add_argument("--only", default="", help="comma-separated file stems (default: all)")
     ap.add_argument("--skip-big", action="store_true", help="only the committed (small) models")
     ap.add_argument("--samples", type=int, default=32, help="representative inputs per model")
     args = ap.parse_args()
-    only = {s.strip() for s in args.only.split(",") if s.strip()}
-    unknown = only - set(BUILDERS)
-    if unknown:
-        print(f"unknown zoo model(s): {', '.join(sorted(unknown))}", file=sys.stderr)
+    only = selection(args.only, builders)
+    if only is None:
         return 2
-    for entry in ZOO.values():
-        stem = entry.stem
-        if (only and stem not in only) or (args.skip_big and not entry.committed):
+    for entry in entries:
+        if (entry.stem not in builders or (only and entry.stem not in only)
+                or (args.skip_big and not entry.committed)):
             continue
-        keras.utils.set_random_seed(0)
-        model = BUILDERS[stem]()
-        set_batchnorm(model, np.random.default_rng(1))
-        inp = keras.Input(model.input_shape[1:], batch_size=1)
-        data = convert(keras.Model(inp, model(inp)), args.samples)
-        if entry.committed and len(data) > COMMIT_LIMIT:
-            print(f"{stem}: {len(data)} bytes is over the {COMMIT_LIMIT} byte limit for committed models",
-                  file=sys.stderr)
+        if not build_and_write(entry, builders[entry.stem], args.samples, kinds.get(entry.stem, "int8")):
             return 1
-        out_dir = COMMITTED_DIR if entry.committed else CACHE_DIR
-        out_dir.mkdir(parents=True, exist_ok=True)
-        tmp = out_dir / f".{stem}.tflite.tmp"
-        tmp.write_bytes(data)
-        tmp.replace(out_dir / f"{stem}.tflite")
-        print(f"{out_dir / (stem + '.tflite')}: {len(data)} bytes, {model.count_params()} parameters")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(ZOO.values(), BUILDERS, {}, __doc__))

@@ -1,11 +1,14 @@
-"""The benchmark networks by name: edgekd's own MobileNet-style test graphs (edgekd.testing.models) and the
-zoo of TensorFlow-converter models that benchmarks/zoo/make_zoo.py builds.
+"""The benchmark networks by name: edgekd's own MobileNet-style test graphs (edgekd.testing.models), the
+zoo of TensorFlow-converter models that benchmarks/zoo/make_zoo.py builds, and the second zoo (ZOO_OPS,
+tests/data/zoo_ops/) of networks that use the ops beyond the CNN subset, made by make_zoo_ops.py and, for
+the PyTorch exports, by tests/data/zoo_ops/make_torch_models.py.
 
 Small zoo models are committed under tests/data/zoo/; the big ones live in $EDGEKD_ZOO_CACHE (default
 ~/.cache/edgekd/zoo) and are left out, with a note, until make_zoo.py has built them. Needs no TensorFlow.
 
 A selection (``--networks`` of compare.py, paired.py and per_op.py) is a comma-separated list of display
-names, file stems (``resnet8_cifar``) or groups: ``builtin``, ``zoo``, ``float``, ``all``."""
+names, file stems (``resnet8_cifar``) or groups: ``builtin``, ``zoo``, ``ops`` (ZOO_OPS), ``float``, ``all`` (builtin
+and zoo: the networks every runtime runs)."""
 from __future__ import annotations
 
 import os
@@ -16,6 +19,7 @@ from typing import Callable
 
 REPO = Path(__file__).resolve().parents[2]
 COMMITTED_DIR = REPO / "tests" / "data" / "zoo"
+OPS_DIR = REPO / "tests" / "data" / "zoo_ops"
 CACHE_DIR = Path(os.environ.get("EDGEKD_ZOO_CACHE", Path.home() / ".cache" / "edgekd" / "zoo"))
 
 
@@ -23,10 +27,11 @@ CACHE_DIR = Path(os.environ.get("EDGEKD_ZOO_CACHE", Path.home() / ".cache" / "ed
 class ZooEntry:
     stem: str
     committed: bool
+    folder: Path = COMMITTED_DIR  # where a committed model lies
 
     @property
     def path(self) -> Path:
-        return (COMMITTED_DIR if self.committed else CACHE_DIR) / f"{self.stem}.tflite"
+        return (self.folder if self.committed else CACHE_DIR) / f"{self.stem}.tflite"
 
 
 ZOO: dict[str, ZooEntry] = {
@@ -45,7 +50,23 @@ FLOAT_ZOO: dict[str, ZooEntry] = {
     "MobileNetV2 0.35 96x96 float32": ZooEntry("mobilenet_v2_035_96_f32", False),
     "MobileNetV2 1.0 224x224 float32": ZooEntry("mobilenet_v2_100_224_f32", False),
 }
-FILES = {**ZOO, **FLOAT_ZOO}
+# The second zoo: every file committed under tests/data/zoo_ops/. "tf:" entries come from make_zoo_ops.py
+# (int8 unless named float), "torch:" ones from litert-torch (make_torch_models.py).
+ZOO_OPS: dict[str, ZooEntry] = {
+    "UNet segmenter 64x64x3 (transpose conv, bilinear)": ZooEntry("unet_seg", True, OPS_DIR),
+    "SSD-lite detector 96x96x3 (raw boxes, scores)": ZooEntry("ssdlite_det", True, OPS_DIR),
+    "transformer encoder 16x32, 2 layers": ZooEntry("transformer_enc", True, OPS_DIR),
+    "LSTM keyword spotter 49x10": ZooEntry("lstm_kws", True, OPS_DIR),
+    "GRU audio classifier 32x16": ZooEntry("gru_audio", True, OPS_DIR),
+    "MobileNetV2 0.35 64x64 float32": ZooEntry("mobilenet_v2_float", True, OPS_DIR),
+    "MobileNetV2 0.35 64x64 float16 weights": ZooEntry("mobilenet_v2_fp16", True, OPS_DIR),
+    "DeepLab ASPP 48x48x3 (dilated convs)": ZooEntry("deeplab_aspp", True, OPS_DIR),
+    "PyTorch MobileNetV2-style 64x64 (litert-torch, NCHW)": ZooEntry("torch_mobilenet_v2", True, OPS_DIR),
+    "PyTorch MobileNetV2-style 64x64 int8 (litert-torch PT2E, NCHW)": ZooEntry("torch_mobilenet_v2_int8", True,
+                                                                            OPS_DIR),
+    "PyTorch transformer encoder 16x32 (litert-torch)": ZooEntry("torch_transformer", True, OPS_DIR),
+    "PyTorch transformer encoder 16x32 int8 (litert-torch PT2E)": ZooEntry("torch_transformer_int8", True, OPS_DIR),
+}
 
 BUILTIN: dict[str, Callable] = {
     "small CNN 28x28x1": lambda m: m.small_cnn(seed=0),
@@ -53,6 +74,7 @@ BUILTIN: dict[str, Callable] = {
     "MobileNetV3-Small 0.75 96x96": lambda m: m.mobilenet_v3_small(0.75, 96, seed=0),
     "MobileNetV2 1.0 224x224": lambda m: m.mobilenet_v2(1.0, 224, seed=0),
 }
+FILES = {**ZOO, **FLOAT_ZOO, **ZOO_OPS}
 STEMS = {e.stem: name for name, e in FILES.items()}
 
 
@@ -95,13 +117,15 @@ def select(spec: str = "all", warn: bool = True) -> list[Network]:
             wanted += list(ZOO)
         elif part == "float":
             wanted += list(FLOAT_ZOO)
+        elif part == "ops":
+            wanted += list(ZOO_OPS)
         elif part in BUILTIN or part in FILES:
             wanted.append(part)
         elif part in STEMS:
             wanted.append(STEMS[part])
         else:
-            raise ValueError(f"unknown network {part!r}; known: builtin, zoo, float, all, "
-                             + ", ".join(all_names() + list(FLOAT_ZOO) + list(STEMS)))
+            raise ValueError(f"unknown network {part!r}; known: builtin, zoo, ops, float, all, "
+                             + ", ".join(all_names() + list(FLOAT_ZOO) + list(ZOO_OPS) + list(STEMS)))
     out: list[Network] = []
     for name in dict.fromkeys(wanted):
         if name in BUILTIN:

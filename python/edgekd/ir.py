@@ -109,6 +109,11 @@ OPTION_DEFAULTS: dict[str, dict[str, Any]] = {
         "offset": False,
     },
     "PACK": {"values_count": 0, "axis": 0},
+    # upsampling: TRANSPOSE_CONV's inputs are (output shape, weights [O, KH, KW, I], input, optional bias);
+    # RESIZE_*'s second input is the output size (int32 [H, W])
+    "TRANSPOSE_CONV": {"padding": "SAME", "stride_w": 1, "stride_h": 1, "fused_activation_function": "NONE"},
+    "RESIZE_BILINEAR": {"align_corners": False, "half_pixel_centers": False},
+    "RESIZE_NEAREST_NEIGHBOR": {"align_corners": False, "half_pixel_centers": False},
 }
 
 

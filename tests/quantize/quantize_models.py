@@ -111,3 +111,43 @@ class FlatMLP(nn.Module):
 
     def forward(self, x):
         return self.l2(F.relu6(self.l1(x)))
+
+
+class UNetish(nn.Module):
+    """An encoder-decoder with every upsampling the exporter knows: a k2 s2 ConvTranspose2d (VALID) with BN
+    folded and a standalone ReLU, a k4 s2 p1 ConvTranspose2d (SAME), a skip concat, nearest x2 (module)
+    and bilinear x2 (half-pixel centers, functional) upsamplings of a max-pooled map added together, and a
+    bilinear align_corners resize to a size that is not a multiple of the input."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.down = nn.Conv2d(8, 16, 3, stride=2, padding=1)
+        self.up, self.bn, self.r = nn.ConvTranspose2d(16, 8, 2, stride=2), nn.BatchNorm2d(8), nn.ReLU()
+        self.up2 = nn.ConvTranspose2d(16, 8, 4, stride=2, padding=1)
+        self.mp = nn.MaxPool2d(2)
+        self.nearest = nn.Upsample(scale_factor=2, mode="nearest")
+        self.mix = nn.Conv2d(24, 8, 3, padding=1)
+        self.head = nn.Conv2d(8, 4, 1)
+
+    def forward(self, x):
+        a = F.relu(self.c1(x))
+        d = F.relu(self.down(a))
+        y = torch.cat([a, self.r(self.bn(self.up(d))), self.up2(d)], dim=1)
+        p = self.mp(y)
+        z = self.nearest(p) + F.interpolate(p, scale_factor=2, mode="bilinear", align_corners=False)
+        z = F.relu(self.mix(z))
+        return self.head(F.interpolate(z, size=(20, 20), mode="bilinear", align_corners=True))
+
+
+class Resizes(nn.Module):
+    """Nearest x2, bilinear x2 (half-pixel centers) and bilinear align_corners to 21x19 between convs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.c, self.up, self.h = nn.Conv2d(3, 8, 3, padding=1), nn.Upsample(scale_factor=2), nn.Conv2d(8, 4, 1)
+
+    def forward(self, x):
+        y = F.relu(self.c(x))
+        z = self.up(y) + F.interpolate(y, scale_factor=2, mode="bilinear")
+        return self.h(F.interpolate(z, size=(21, 19), mode="bilinear", align_corners=True))

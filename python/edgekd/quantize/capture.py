@@ -38,6 +38,10 @@ _MODULE_KINDS: dict[type, str] = {
     nn.Dropout: "identity",
     nn.Dropout2d: "identity",
     nn.Identity: "identity",
+    nn.ConvTranspose2d: "deconv",
+    nn.Upsample: "resize",
+    nn.UpsamplingNearest2d: "resize",
+    nn.UpsamplingBilinear2d: "resize",
 }
 
 _FUNCTION_KINDS: dict[Any, str] = {
@@ -51,6 +55,7 @@ _FUNCTION_KINDS: dict[Any, str] = {
     F.max_pool2d: "maxpool", F.avg_pool2d: "avgpool", F.adaptive_avg_pool2d: "mean",
     torch.mean: "mean", F.softmax: "softmax", torch.softmax: "softmax",
     F.dropout: "identity",
+    F.interpolate: "resize",
 }
 
 _METHOD_KINDS: dict[str, str] = {
@@ -163,7 +168,7 @@ def capture(model: nn.Module, example_input: torch.Tensor) -> FloatGraph:
                     f"unsupported module {type(mod).__module__}.{type(mod).__name__} at '{node.target}' "
                     f"(fx node {node.name}); edgekd quantizes Conv2d, Linear, BatchNorm, ReLU, ReLU6, Hardswish, "
                     "Hardsigmoid, Sigmoid, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d(1), Flatten, Softmax, Dropout, "
-                    "Identity, add, mul and cat"
+                    "Identity, ConvTranspose2d, Upsample, add, mul and cat"
                 )
             attrs = _module_attrs(kind, mod, node.target)
             nodes.append(FloatNode(node.name, kind, tensor_args, node.target, mod, attrs, shape))
@@ -236,6 +241,14 @@ def _module_attrs(kind: str, mod: nn.Module, where: str) -> dict[str, Any]:
                 "edgekd exports groups=1 or depthwise (groups == in_channels)"
             )
         return {}
+    if kind == "deconv":
+        if mod.padding_mode != "zeros" or mod.groups != 1 or _pair(mod.dilation) != (1, 1):
+            raise EdgekdError(f"unsupported ConvTranspose2d at '{where}' (groups={mod.groups}, dilation="
+                              f"{mod.dilation}, padding_mode='{mod.padding_mode}'); edgekd exports groups=1, "
+                              "dilation 1, zero padding (TFLite's TRANSPOSE_CONV)")
+        return {}
+    if kind == "resize":
+        return _resize_attrs(mod.mode, mod.align_corners, False, f"'{where}'")
     if kind in ("maxpool", "avgpool"):
         return {"kernel": _pair(mod.kernel_size), "stride": _pair(mod.stride or mod.kernel_size),
                 "padding": _pair(mod.padding), "ceil_mode": bool(mod.ceil_mode),
@@ -275,6 +288,12 @@ def _call_attrs(kind: str, node: torch.fx.Node) -> dict[str, Any]:
         keep = args[2] if len(args) > 2 else kwargs.get("keepdim", False)
         dims = tuple(dims) if isinstance(dims, (list, tuple)) else (dims,)
         return {"dims": dims, "keepdim": bool(keep)}
+    if kind == "resize":
+        names = ["input", "size", "scale_factor", "mode", "align_corners", "recompute_scale_factor", "antialias"]
+        vals = dict(zip(names, args))
+        vals.update(kwargs)
+        return _resize_attrs(vals.get("mode", "nearest"), vals.get("align_corners"), bool(vals.get("antialias")),
+                             f"fx node {node.name}")
     if kind == "cat":
         dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
         return {"dim": int(dim)}
@@ -293,6 +312,16 @@ def _call_attrs(kind: str, node: torch.fx.Node) -> dict[str, Any]:
     if kind in ("relu", "relu6", "sigmoid", "hardswish", "hardsigmoid") and kwargs.get("inplace"):
         return {}
     return {}
+
+
+def _resize_attrs(mode: str, align_corners: bool | None, antialias: bool, where: str) -> dict[str, Any]:
+    """An upsampling's interpolation; its output size is the node's shape. Nearest is torch's legacy
+    'nearest' (TFLite's RESIZE_NEAREST_NEIGHBOR without half-pixel centers), bilinear maps onto
+    RESIZE_BILINEAR with half-pixel centers (align_corners=False) or with align_corners."""
+    if mode not in ("nearest", "bilinear") or antialias:
+        raise EdgekdError(f"unsupported upsampling mode '{mode}'{' with antialias' if antialias else ''} at "
+                          f"{where}; edgekd exports 'nearest' and 'bilinear'")
+    return {"mode": mode, "align_corners": bool(align_corners) and mode == "bilinear"}
 
 
 def _pair(v: Any) -> tuple[int, int]:

@@ -60,6 +60,19 @@ def _same_padding_matches(size: int, k: int, s: int, d: int, p: int) -> bool:
     return out_torch == out_same and pad_total // 2 == p
 
 
+def _transpose_conv_padding(in_size: int, out_size: int, k: int, s: int, p: int) -> str | None:
+    """The TFLite padding under which TRANSPOSE_CONV computes torch's ConvTranspose2d on this axis, or None.
+    LiteRT pads the way the forward conv from the output back to the input would: only the leading
+    padding decides where taps land (torch's output_padding just lengthens the output), so it must equal
+    torch's ``p``, and that forward conv must give back the input size."""
+    for padding in ("VALID", "SAME"):
+        fwd = (out_size + s - 1) // s if padding == "SAME" else (out_size + s - k) // s
+        total = max((fwd - 1) * s + k - out_size, 0)
+        if fwd == in_size and total // 2 == p:
+            return padding
+    return None
+
+
 class _Exporter:
     def __init__(self, qm: QuantModel, int8_io: bool, batch: int, name: str) -> None:
         if not qm.qparams:
@@ -179,6 +192,47 @@ class _Exporter:
         out_shape = tuple(op.shape[1:])
         out = self.act_tensor(op.name, out_shape, op.name)
         self.g.add_op(op_type, [x.index, wt, self._bias(op, bq, bs)], [out], common)
+        self.t[op.name] = _T(out, out_shape)
+
+    def op_deconv(self, op: QOp) -> None:
+        """ConvTranspose2d -> TRANSPOSE_CONV (output shape, weights [O, KH, KW, I], input, bias)."""
+        layer = self.qm.layers[op.key].layer
+        x = self.src(op)
+        self.no_perm(op)
+        _, wq, ws, bq, bs = self._weights(op)  # weights with output channels first: [O, I, kh, kw]
+        out_shape = tuple(op.shape[1:])
+        k, s, p = tuple(layer.kernel_size), tuple(layer.stride), tuple(layer.padding)
+        pads = [_transpose_conv_padding(x.torch_shape[1 + i], out_shape[1 + i], k[i], s[i], p[i]) for i in (0, 1)]
+        if None in pads or pads[0] != pads[1]:
+            raise EdgekdError(f"ConvTranspose2d at {op.where}: padding {p} with output_padding {layer.output_padding}"
+                              f" from {x.torch_shape[1:]} to {out_shape[1:]} is neither TFLite's SAME nor VALID "
+                              "(use padding (k - stride) / 2 and output_padding (k - stride) % 2, or 0 and 0)")
+        wt = self.g.add_constant(f"{op.name}/weights",
+                                 np.ascontiguousarray(wq.numpy().astype(np.int8).transpose(0, 2, 3, 1)),
+                                 ir.QuantParams.per_channel(ws.numpy(), 0))
+        shape = self.g.add_constant(f"{op.name}/output_shape", np.array(_tfl_shape(out_shape, self.batch), np.int32))
+        out = self.act_tensor(op.name, out_shape, op.name)
+        self.g.add_op("TRANSPOSE_CONV", [shape, wt, x.index, self._bias(op, bq, bs)], [out], padding=pads[0],
+                      stride_h=s[0], stride_w=s[1])
+        self.t[op.name] = _T(out, out_shape)
+
+    def op_resize(self, op: QOp) -> None:
+        """Upsampling -> RESIZE_NEAREST_NEIGHBOR (torch's 'nearest', whole-number factors only: torch and
+        LiteRT compute the source index from the scale with their own float rounding otherwise) or
+        RESIZE_BILINEAR (half-pixel centers, or align_corners)."""
+        x = self.src(op)
+        self.no_perm(op)
+        out_shape = tuple(op.shape[1:])
+        mode, align = op.attrs["mode"], op.attrs["align_corners"]
+        if mode == "nearest" and any(o % i for o, i in zip(out_shape[1:], x.torch_shape[1:])):
+            raise EdgekdError(f"nearest upsampling at {op.where} from {x.torch_shape[1:]} to {out_shape[1:]}: edgekd "
+                              "exports whole-number factors only")
+        size = self.g.add_constant(f"{op.name}/size", np.array(out_shape[1:], np.int32))
+        out = self.act_tensor(op.name, out_shape, op.name)
+        if mode == "nearest":
+            self.g.add_op("RESIZE_NEAREST_NEIGHBOR", [x.index, size], [out])
+        else:
+            self.g.add_op("RESIZE_BILINEAR", [x.index, size], [out], align_corners=align, half_pixel_centers=not align)
         self.t[op.name] = _T(out, out_shape)
 
     def op_linear(self, op: QOp) -> None:

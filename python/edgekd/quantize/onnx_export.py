@@ -45,7 +45,7 @@ class _OnnxBuilder:
         q = self.node("QuantizeLinear", [value, s, z], f"{name}/q")
         return self.node("DequantizeLinear", [q, s, z], f"{name}/dq")
 
-    def weights(self, op: QOp, w_shape_fn=None) -> tuple[str, str]:
+    def weights(self, op: QOp, w_shape_fn=None, axis: int = 0) -> tuple[str, str]:
         ql = self.qm.layers[op.key]
         with torch.no_grad():
             w, b = ql.effective(op.hardsigmoid)
@@ -56,7 +56,7 @@ class _OnnxBuilder:
             wq_np = w_shape_fn(wq_np)
         wn = self.node("DequantizeLinear", [
             self.const(f"{op.name}/w_q", wq_np), self.const(f"{op.name}/w_scale", ws.numpy().astype(np.float32)),
-            self.const(f"{op.name}/w_zp", np.zeros(len(ws), np.int8))], f"{op.name}/w", axis=0)
+            self.const(f"{op.name}/w_zp", np.zeros(len(ws), np.int8))], f"{op.name}/w", axis=axis)
         bn = self.node("DequantizeLinear", [
             self.const(f"{op.name}/b_q", bq.numpy().astype(np.int32)),
             self.const(f"{op.name}/b_scale", bs.numpy().astype(np.float32)),
@@ -89,6 +89,21 @@ class _OnnxBuilder:
                               dilations=list(layer.dilation), group=layer.groups,
                               kernel_shape=list(layer.kernel_size))
                 y = self.act(op, y)
+            elif k == "deconv":  # ONNX keeps torch's [in, out, kh, kw] layout: channel scales on axis 1
+                layer = self.qm.layers[op.key].layer
+                w, b = self.weights(op, lambda q: np.ascontiguousarray(q.transpose(1, 0, 2, 3)), axis=1)
+                p = list(layer.padding)
+                y = self.node("ConvTranspose", [ins[0], w, b], f"{o}/deconv", strides=list(layer.stride),
+                              pads=p + p, output_padding=list(layer.output_padding),
+                              kernel_shape=list(layer.kernel_size))
+            elif k == "resize":
+                src = self.qm.op(op.inputs[0]).shape
+                scales = np.array([1.0, 1.0] + [op.shape[i] / src[i] for i in (2, 3)], np.float32)
+                mode = {"nearest": dict(mode="nearest", coordinate_transformation_mode="asymmetric",
+                                        nearest_mode="floor"),
+                        "bilinear": dict(mode="linear", coordinate_transformation_mode="align_corners"
+                                         if a["align_corners"] else "half_pixel")}[a["mode"]]
+                y = self.node("Resize", [ins[0], "", self.const(f"{o}/scales", scales)], f"{o}/resize", **mode)
             elif k == "linear":
                 w, b = self.weights(op)
                 y = self.act(op, self.node("Gemm", [ins[0], w, b], f"{o}/gemm", transB=1))

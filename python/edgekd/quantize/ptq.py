@@ -53,7 +53,7 @@ def correct_bias(qm: QuantModel, loader: Iterable, num_batches: int | None) -> N
         qm.records = {}
         qm(x)
         for op in qm.ops:
-            if op.kind not in ("conv", "linear"):
+            if op.kind not in ("conv", "linear", "deconv"):
                 continue
             ql = qm.layers[op.key]
             w, b = ql.effective(op.hardsigmoid)

@@ -32,9 +32,9 @@ FIXED_QPARAMS = {
     # hard-sigmoid's clamp to [0, 1] is done by the int8 range itself: [-128, 127] maps onto [0, 1] exactly
     "hardsigmoid": (1.0 / 255.0, -128),
 }
-# Ops whose output keeps the input's parameters (TFLite's pooling and reshape kernels do not requantize).
-SAME_AS_INPUT = {"maxpool", "avgpool", "mean", "reshape"}
-WEIGHTED = {"conv", "linear", "affine"}
+# Ops whose output keeps the input's parameters (TFLite's pooling, resize and reshape kernels do not requantize).
+SAME_AS_INPUT = {"maxpool", "avgpool", "mean", "reshape", "resize"}
+WEIGHTED = {"conv", "linear", "affine", "deconv"}
 FUSABLE_ACT = {"conv", "linear", "affine", "add"}
 
 
@@ -68,11 +68,17 @@ class QLayer(nn.Module):
         self.bn = bn
         self.register_buffer("bias_correction", torch.zeros(channels))
 
+    def weight(self) -> torch.Tensor:
+        """The layer's weight with output channels first (a ConvTranspose2d stores [in, out, kh, kw])."""
+        w = self.layer.weight
+        return w.transpose(0, 1) if isinstance(self.layer, nn.ConvTranspose2d) else w
+
     def effective(self, hardsigmoid: bool) -> tuple[torch.Tensor, torch.Tensor]:
         """Weight and bias as exported: BN folded, hard-sigmoid's x/6 + 1/2 folded, bias correction added.
-        An affine op (a standalone BN or hard-sigmoid) has a per-channel weight of shape [C]."""
+        An affine op (a standalone BN or hard-sigmoid) has a per-channel weight of shape [C]; a deconv's
+        weight has output channels first."""
         if self.layer is not None:
-            w = self.layer.weight
+            w = self.weight()
             b = self.layer.bias if self.layer.bias is not None else torch.zeros(w.shape[0], dtype=w.dtype)
             if self.bn is not None:
                 w, b = fold_bn(w, b, self.bn)
@@ -267,6 +273,9 @@ class QuantModel(nn.Module):
             return _conv(op, ql.layer, x, w, b)  # type: ignore[arg-type]
         if op.kind == "linear":
             return F.linear(x, w, b)
+        if op.kind == "deconv":
+            layer = ql.layer
+            return F.conv_transpose2d(x, w.transpose(0, 1), b, layer.stride, layer.padding, layer.output_padding)
         if x.dim() == 4:  # affine: per-channel scale and shift, exported as a 1x1 depthwise conv
             return x * w.reshape(1, -1, 1, 1) + b.reshape(1, -1, 1, 1)
         return x * w.reshape(1, -1) + b.reshape(1, -1)
@@ -282,7 +291,7 @@ class QuantModel(nn.Module):
         if ql.layer is None:  # a standalone BN: nothing to quantize before it
             y = bn(x)
         else:
-            w = ql.layer.weight * k.reshape((-1,) + (1,) * (ql.layer.weight.dim() - 1))
+            w = ql.weight() * k.reshape((-1,) + (1,) * (ql.layer.weight.dim() - 1))
             wq = fake_quant_weight(w)
             zero = torch.zeros(w.shape[0], dtype=w.dtype)
             y = self._apply(op, ql, x, wq, zero)
@@ -322,6 +331,9 @@ class QuantModel(nn.Module):
             return x.mean(dim=(2, 3), keepdim=a["keepdim"])
         if k == "reshape":
             return x.reshape((x.shape[0],) + tuple(op.shape[1:]))
+        if k == "resize":
+            return F.interpolate(x, size=tuple(op.shape[2:]), mode=a["mode"],
+                                 align_corners=a["align_corners"] if a["mode"] == "bilinear" else None)
         raise EdgekdError(f"internal: no forward for op kind {k} at {op.where}")
 
 
@@ -370,7 +382,7 @@ def _fuse(graph: FloatGraph) -> QuantModel:
         if n.kind == "input":
             add(QOp(n.name, "input", [], n.where, shape=n.shape))
             continue
-        if n.kind in ("conv", "linear"):
+        if n.kind in ("conv", "linear", "deconv"):
             key = f"l{len(layers)}"
             layers[key] = QLayer(n.module, None, n.module.out_features if n.kind == "linear" else n.module.out_channels)
             if n.kind == "linear" and len(n.shape) != 2:
@@ -381,7 +393,7 @@ def _fuse(graph: FloatGraph) -> QuantModel:
         prod = by_name.get(ins[0]) if ins else None
         prod_node = n.inputs[0] if n.inputs else ""
         if n.kind == "bn":
-            if (prod is not None and prod.kind in ("conv", "linear") and layers[prod.key].bn is None
+            if (prod is not None and prod.kind in ("conv", "linear", "deconv") and layers[prod.key].bn is None
                     and prod.act == "none" and not prod.hardsigmoid and sole_user(prod_node)):
                 layers[prod.key].bn = n.module
                 prod.where += f"+{n.where}"
@@ -423,7 +435,7 @@ def _fuse(graph: FloatGraph) -> QuantModel:
 
 def _check_plain(n: FloatNode) -> None:
     rank = len(n.shape)
-    if (n.kind in ("maxpool", "avgpool") and rank != 4) or (n.kind == "mean" and rank not in (4, 2)):
+    if (n.kind in ("maxpool", "avgpool", "resize") and rank != 4) or (n.kind == "mean" and rank not in (4, 2)):
         raise EdgekdError(f"{n.kind} at {n.where} needs a 4-D NCHW input (output shape {n.shape})")
     if n.kind == "mean":
         dims = tuple(sorted(d % 4 for d in n.attrs["dims"]))

@@ -80,6 +80,10 @@ OP_OPTIONS_TABLE: dict[str, str] = {
     "DEQUANTIZE": "DequantizeOptions",
     "HARD_SWISH": "HardSwishOptions",
     "TRANSPOSE": "TransposeOptions",
+    # upsampling ops that `edgekd quantize` exports
+    "TRANSPOSE_CONV": "TransposeConvOptions",
+    "RESIZE_BILINEAR": "ResizeBilinearOptions",
+    "RESIZE_NEAREST_NEIGHBOR": "ResizeNearestNeighborOptions",
 }
 
 

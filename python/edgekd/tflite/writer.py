@@ -53,6 +53,17 @@ def default_version(graph: ir.Graph, op: ir.Op) -> int:
         return 2
     if op.type == "QUANTIZE":
         return 2 if in_type == "int8" else 1
+    if op.type == "TRANSPOSE_CONV":  # its first input is the output shape; the data is input 2
+        if graph.options_with_defaults(op)["fused_activation_function"] != "NONE":
+            return 4
+        if len(op.inputs) == 4 and op.inputs[3] >= 0:
+            return 3
+        return 2 if graph.tensors[op.inputs[1]].dtype == "int8" else 1
+    if op.type in ("RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR"):
+        opts = graph.options_with_defaults(op)
+        if opts["half_pixel_centers"] or (op.type == "RESIZE_NEAREST_NEIGHBOR" and opts["align_corners"]):
+            return 3
+        return 2 if in_type == "int8" else 1
     if in_type == "int8":
         return _INT8_VERSIONS.get(op.type, 1)
     return 1
