@@ -13,6 +13,7 @@
 #include "edgekd/cpu.h"
 #include "edgekd/quant.h"
 #include "kernels/ops/ops.h"
+#include "kernels/ops/recurrent.h"
 
 namespace edgekd {
 
@@ -164,6 +165,8 @@ struct KernelTable {
   OpKernel<DequantizeFn> dequantize;     // s8 -> f32
   OpKernel<PadFn> pad;
   OpKernel<ConcatFn> concat;
+  // --- stateful ops ---
+  OpKernel<ops::MatVecFn> matvec;        // UNIDIRECTIONAL_SEQUENCE_LSTM and SVDF matrix-vector products
 };
 
 // The table for a path. Throws std::invalid_argument if the path is not compiled into this build.

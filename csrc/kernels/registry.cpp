@@ -58,6 +58,7 @@ KernelTable ref_table() {
   t.dequantize = {"dequantize_s8_f32_ref", r, &ops::dequantize_s8_f32};
   t.pad = {"pad_s8_ref", r, &ops::pad_s8};
   t.concat = {"concat_s8_ref", r, &ops::concat_s8};
+  t.matvec = {"matvec_s8_ref", r, &ops::matvec_s8_ref};
   return t;
 }
 
@@ -147,7 +148,9 @@ std::vector<KernelFamily> kernel_families(const KernelTable& t) {
           {"quantize", t.quantize.name, t.quantize.isa},
           {"dequantize", t.dequantize.name, t.dequantize.isa},
           {"pad", t.pad.name, t.pad.isa},
-          {"concat", t.concat.name, t.concat.isa}};
+          {"concat", t.concat.name, t.concat.isa},
+          // --- stateful ops ---
+          {"matvec", t.matvec.name, t.matvec.isa}};
 }
 
 }  // namespace edgekd

@@ -48,6 +48,12 @@ struct OpOptions {
   bool slice_offset = false;
   int values_count = 0;
   std::vector<int32_t> squeeze_dims;
+  // Stateful ops (UNIDIRECTIONAL_SEQUENCE_LSTM, SVDF).
+  float cell_clip = 0.0f, proj_clip = 0.0f;
+  bool time_major = false;
+  bool asymmetric_quantize_inputs = false;
+  bool diagonal_recurrent_tensors = false;
+  int rank = 0;
 };
 
 struct OperatorDef {
@@ -56,6 +62,7 @@ struct OperatorDef {
   std::string custom_code;
   int version = 1;
   std::vector<int32_t> inputs, outputs;  // -1 = optional input absent
+  std::vector<int32_t> intermediates;    // tensors that carry quantization for an op's inner stages (LSTM)
   OpOptions options;
 };
 

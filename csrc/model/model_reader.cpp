@@ -113,6 +113,20 @@ OpOptions read_options(const Table& o, int code) {
       for (uint32_t i = 0; i < v.size(); ++i) x.squeeze_dims.push_back(v.at<int32_t>(i));
       break;
     }
+    // --- stateful ops ---
+    case tfl::kUnidirectionalSequenceLstm:
+      x.activation = o.scalar<int8_t>(f::kLstmActivation, 0, "fused_activation_function");
+      x.cell_clip = o.scalar<float>(f::kLstmCellClip, 0.0f, "cell_clip");
+      x.proj_clip = o.scalar<float>(f::kLstmProjClip, 0.0f, "proj_clip");
+      x.time_major = o.scalar<uint8_t>(f::kLstmTimeMajor, 0, "time_major") != 0;
+      x.asymmetric_quantize_inputs = o.scalar<uint8_t>(f::kLstmAsymmetricQuantizeInputs, 0, "asymmetric_quantize_inputs") != 0;
+      x.diagonal_recurrent_tensors = o.scalar<uint8_t>(f::kLstmDiagonalRecurrentTensors, 0, "diagonal_recurrent_tensors") != 0;
+      break;
+    case tfl::kSvdf:
+      x.rank = o.scalar<int32_t>(f::kSvdfRank, 0, "rank");
+      x.activation = o.scalar<int8_t>(f::kSvdfActivation, 0, "fused_activation_function");
+      x.asymmetric_quantize_inputs = o.scalar<uint8_t>(f::kSvdfAsymmetricQuantizeInputs, 0, "asymmetric_quantize_inputs") != 0;
+      break;
     default:
       break;  // options of ops edgekd does not run are not read; the verifier rejects those ops
   }
@@ -215,6 +229,7 @@ ModelDef read_tflite(const uint8_t* data, size_t size) {
     od.custom_code = codes[ci].custom;
     od.inputs = read_int_vector(o, f::kOpInputs, "inputs");
     od.outputs = read_int_vector(o, f::kOpOutputs, "outputs");
+    od.intermediates = read_int_vector(o, f::kOpIntermediates, "intermediates");
     od.options = read_options(o.table(f::kOpBuiltinOptions, "builtin_options"), od.builtin_code);
   }
   return out;

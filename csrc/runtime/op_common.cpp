@@ -96,6 +96,18 @@ void BuildContext::expect_not_constant(int t, const char* role) const {
     fail_tensor(t, std::string(role) + " is a constant; ops on constant activations are not supported");
 }
 
+void BuildContext::expect_variable(int t, const char* role) const {
+  if (!tensors_[t].is_variable)
+    fail_tensor(t, std::string(role) + " must be a variable tensor (the op keeps its state there across "
+                                       "inferences)");
+}
+
+float BuildContext::per_tensor_scale(int t, const char* role) const {
+  const RtTensor& x = tensors_[t];
+  if (!x.quantized || x.quant->scale.size() != 1) fail_tensor(t, std::string(role) + " must be quantized per tensor");
+  return x.scale;
+}
+
 std::vector<int32_t> BuildContext::const_ints(int t, const char* role) const {
   expect_constant(t, role);
   const RtTensor& x = tensors_[t];
@@ -160,6 +172,10 @@ std::unique_ptr<Op> build_op(BuildContext& ctx) {
       else op = build_lut_activation(ctx);
       break;
     case tfl::kDequantize: op = build_dequantize(ctx); break;
+    // --- stateful ops ---
+    case tfl::kUnidirectionalSequenceLstm: op = build_unidirectional_sequence_lstm(ctx); break;
+    case tfl::kSvdf: op = build_svdf(ctx); break;
+    // --- end of stateful ops ---
     case tfl::kShape: case tfl::kStridedSlice: case tfl::kPack:
       ctx.fail("could not be folded at load: only static shape computations on constant int32 values are "
                "supported");
