@@ -18,7 +18,8 @@ RELU, RELU_N1_TO_1, RELU6, SOFTMAX, TANH, PAD, MEAN, PADV2, QUANTIZE, HARD_SWISH
 OPT_POOL2D, OPT_SOFTMAX, OPT_CONCAT, OPT_ADD, OPT_MUL, OPT_REDUCER = 5, 9, 10, 11, 21, 27
 # TensorType.
 FLOAT32, INT32, INT8 = 0, 2, 9
-_NP = {FLOAT32: np.float32, INT32: np.int32, INT8: np.int8}
+INT16 = 7
+_NP = {FLOAT32: np.float32, INT32: np.int32, INT8: np.int8, INT16: np.int16}
 
 
 @dataclass
@@ -29,6 +30,7 @@ class T:
     scale: float | None = None
     zero_point: int = 0
     data: np.ndarray | None = None
+    variable: bool = False  # state kept across invocations (Tensor.is_variable)
 
 
 @dataclass
@@ -38,6 +40,7 @@ class Op:
     outputs: list
     options_type: int = 0   # BuiltinOptions index, 0 = none
     options: dict = field(default_factory=dict)  # slot -> (kind, value), kind in {"i8","i32","f32","bool"}
+    intermediates: list = field(default_factory=list)  # tensor indices (Operator.intermediates)
 
 
 def _vec(b, items, prepend):
@@ -95,6 +98,8 @@ def build_model(tensors: list[T], op: Op, inputs: list[int], outputs: list[int])
         b.PrependUOffsetTRelativeSlot(3, name, 0)
         if quant is not None:
             b.PrependUOffsetTRelativeSlot(4, quant, 0)
+        if t.variable:
+            b.PrependBoolSlot(5, True, False)
         tensor_offsets.append(b.EndObject())
 
     opts = None
@@ -112,6 +117,7 @@ def build_model(tensors: list[T], op: Op, inputs: list[int], outputs: list[int])
         opts = b.EndObject()
     op_in = _vec(b, op.inputs, "i")
     op_out = _vec(b, op.outputs, "i")
+    op_inter = _vec(b, op.intermediates, "i") if op.intermediates else None
     b.StartObject(12)
     b.PrependUint32Slot(0, 0, 0)
     b.PrependUOffsetTRelativeSlot(1, op_in, 0)
@@ -119,6 +125,8 @@ def build_model(tensors: list[T], op: Op, inputs: list[int], outputs: list[int])
     if opts is not None:
         b.PrependUint8Slot(3, op.options_type, 0)
         b.PrependUOffsetTRelativeSlot(4, opts, 0)
+    if op_inter is not None:
+        b.PrependUOffsetTRelativeSlot(8, op_inter, 0)
     op_off = b.EndObject()
 
     tensors_vec = _vec(b, tensor_offsets, "o")
