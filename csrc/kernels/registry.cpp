@@ -67,6 +67,7 @@ struct OpTwins {
   OpKernel<AddFn> add;
   OpKernel<MulFn> mul;
   OpKernel<MeanHwFn> mean_hw;
+  OpKernel<ops::MatVecFn> matvec;  // stateful ops (LSTM, SVDF)
 };
 
 KernelTable path_table(Isa isa, const GemmKernel* gemm, const DwConvKernel* dwconv, const OpTwins& twins) {
@@ -77,6 +78,7 @@ KernelTable path_table(Isa isa, const GemmKernel* gemm, const DwConvKernel* dwco
   t.add = twins.add;
   t.mul = twins.mul;
   t.mean_hw = twins.mean_hw;
+  t.matvec = twins.matvec;
   return t;
 }
 
@@ -84,17 +86,20 @@ KernelTable path_table(Isa isa, const GemmKernel* gemm, const DwConvKernel* dwco
 #ifdef EDGEKD_HAVE_AVX2
 const OpTwins kX86Twins{{"add_s8_avx2", Isa::kAvx2, &ops::detail::add_s8_avx2},
                         {"mul_s8_avx2", Isa::kAvx2, &ops::detail::mul_s8_avx2},
-                        {"mean_hw_s8_avx2", Isa::kAvx2, &ops::detail::mean_hw_s8_avx2}};
+                        {"mean_hw_s8_avx2", Isa::kAvx2, &ops::detail::mean_hw_s8_avx2},
+                        {"matvec_s8_avx2", Isa::kAvx2, &ops::detail::matvec_s8_avx2}};
 #endif
 #ifdef EDGEKD_HAVE_AVX512VNNI
 const OpTwins kAvx512Twins{{"add_s8_avx512vnni", Isa::kAvx512Vnni, &ops::detail::add_s8_avx512vnni},
                            {"mul_s8_avx512vnni", Isa::kAvx512Vnni, &ops::detail::mul_s8_avx512vnni},
-                           {"mean_hw_s8_avx2", Isa::kAvx2, &ops::detail::mean_hw_s8_avx2}};
+                           {"mean_hw_s8_avx2", Isa::kAvx2, &ops::detail::mean_hw_s8_avx2},
+                           {"matvec_s8_avx2", Isa::kAvx2, &ops::detail::matvec_s8_avx2}};
 #endif
 #ifdef EDGEKD_HAVE_NEON
 const OpTwins kArmTwins{{"add_s8_neon", Isa::kNeon, &ops::detail::add_s8_neon},
                         {"mul_s8_neon", Isa::kNeon, &ops::detail::mul_s8_neon},
-                        {"mean_hw_s8_neon", Isa::kNeon, &ops::detail::mean_hw_s8_neon}};
+                        {"mean_hw_s8_neon", Isa::kNeon, &ops::detail::mean_hw_s8_neon},
+                        {"matvec_s8_ref", Isa::kRef, &ops::matvec_s8_ref}};
 #endif
 
 }  // namespace

@@ -127,9 +127,13 @@ std::unique_ptr<Op> build_unidirectional_sequence_lstm(BuildContext& ctx) {
     if (std::abs(log2 - rounded) >= 1e-3f) ctx.fail_tensor(op->cell_state, "cell_state scale must be a power of two");
     p.cell_scale_log2 = static_cast<int>(rounded);
   }
-  if (p.cell_scale_log2 < -15 || p.cell_scale_log2 > -9)
-    ctx.fail_tensor(op->cell_state, "cell_state scale must be between 2^-15 and 2^-9 (tanh of the cell needs 0 to 6 "
-                                    "integer bits), is 2^" + std::to_string(p.cell_scale_log2));
+  // Outside [2^-15, 2^-9] LiteRT's tanh of the cell reads the input gate's buffer instead (see lstm.cpp): edgekd
+  // follows it there, but with CIFG that buffer holds nothing defined.
+  if ((p.cell_scale_log2 < -15 || p.cell_scale_log2 > -9) && in(kInputToInput) < 0)
+    ctx.fail_tensor(op->cell_state, "a CIFG LSTM needs a cell_state scale between 2^-15 and 2^-9, has 2^" +
+                                        std::to_string(p.cell_scale_log2));
+  if (p.cell_scale_log2 < -30 || p.cell_scale_log2 > 1)
+    ctx.fail_tensor(op->cell_state, "cell_state scale 2^" + std::to_string(p.cell_scale_log2) + " is out of range");
 
   // Intermediates: the gates' matmul scales (layer norm only) and the hidden state's scale and zero point.
   if (def.intermediates.size() != 5)

@@ -30,8 +30,9 @@ class SvdfOp : public Op {
 }  // namespace
 
 std::unique_ptr<Op> build_svdf(BuildContext& ctx) {
-  ctx.expect_io(5, 5, 1);
+  ctx.expect_io(3, 5, 1);
   const OperatorDef& def = ctx.op();
+  if (def.inputs.size() != 5 || def.inputs[4] < 0) ctx.fail("expects 5 inputs (the bias, input 3, is optional)");
   const int x = ctx.input(0), wf = ctx.input(1), wt = ctx.input(2), b = ctx.input(3), st = ctx.input(4);
   const int y = ctx.output(0);
   if (ctx.tensor(x).type != tfl::kInt8)

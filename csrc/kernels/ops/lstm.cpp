@@ -126,8 +126,12 @@ void step(const LstmParams& p, MatVecFn* matvec, int n_batch, const int8_t* inpu
   }
   compute_gate(p, matvec, p.gates[3], false, n_batch, input, output_state, cell_state, s.acc, s.gate[3]);
   // Hidden: o * tanh(c), to int8 at the hidden scale; projected when the LSTM has a projection.
-  int16_t* tanh_c = s.gate[0];  // the input gate is no longer needed
-  for (size_t k = 0; k < n; ++k) tanh_c[k] = fx16::tanh(cell_state[k], 15 + p.cell_scale_log2);
+  // tanh(c) goes where the input gate was. LiteRT's ApplyTanh handles 0 to 6 integer bits and otherwise
+  // writes nothing, so with a cell scale outside [2^-15, 2^-9] the input gate's values stand in for it.
+  int16_t* tanh_c = s.gate[0];
+  const int tanh_bits = 15 + p.cell_scale_log2;
+  if (tanh_bits >= 0 && tanh_bits <= 6)
+    for (size_t k = 0; k < n; ++k) tanh_c[k] = fx16::tanh(cell_state[k], tanh_bits);
   int8_t* hidden = p.projection ? s.hidden : output_state;
   const int32_t hidden_zp = p.projection ? -p.hidden_zero_point : p.hidden_zero_point;
   for (size_t k = 0; k < n; ++k) {

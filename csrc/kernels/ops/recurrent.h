@@ -13,6 +13,9 @@ namespace ops {
 // out[r] = sum_c w[r * cols + c] * x[c] for r in [0, rows), int32 wrapping (exact modulo 2^32).
 using MatVecFn = void(const int8_t* w, int rows, int cols, const int8_t* x, int32_t* out);
 void matvec_s8_ref(const int8_t* w, int rows, int cols, const int8_t* x, int32_t* out);
+namespace detail {
+void matvec_s8_avx2(const int8_t* w, int rows, int cols, const int8_t* x, int32_t* out);  // matvec_avx2.cpp
+}  // namespace detail
 
 // One LSTM gate: input and recurrent products (with the zero points folded into `*_bias`), an optional
 // peephole, an optional layer norm, then a sigmoid (or tanh for the cell gate) in Q3.12 -> Q0.15.
