@@ -84,7 +84,8 @@ def svdf_model(seed: int, batch: int = 2, n_input: int = 10, n_unit: int = 4, ra
 
 
 def compare_runs(model: bytes, runs: int = 3, seed: int = 0) -> None:
-    """LiteRT and edgekd on every path over `runs` invocations, a reset, and two more."""
+    """LiteRT and edgekd on every path over `runs` invocations, then two more after edgekd's reset_state(),
+    which equal a fresh LiteRT interpreter's (reset_all_variables would keep resource variables)."""
     it = litert.interpreter(model)
     d = it.get_input_details()[0]
     rng = np.random.default_rng(seed)
@@ -92,7 +93,7 @@ def compare_runs(model: bytes, runs: int = 3, seed: int = 0) -> None:
     want = []
     for k, x in enumerate(xs):
         if k == runs:
-            it.reset_all_variables()
+            it = litert.interpreter(model)
         it.set_tensor(d["index"], x)
         it.invoke()
         want.append(it.get_tensor(it.get_output_details()[0]["index"]).copy())
@@ -167,6 +168,32 @@ def test_interpreter_carries_and_resets_state_like_litert():
     details = {d["name"]: d for d in ours.get_tensor_details()}
     cell = [d for d in details.values() if d["dtype"] == np.int16]
     assert cell and all(d["quantization_parameters"]["scales"].size == 1 for d in cell)
+
+
+def test_resource_variables_carry_and_reset_like_litert():
+    """VAR_HANDLE / READ_VARIABLE / ASSIGN_VARIABLE with a CALL_ONCE init: reset_all_variables leaves the
+    resource as it is (LiteRT's), Model.reset_state goes back to the init value."""
+    model = (STATE_DATA / "resource_variable_accumulator_int8.tflite").read_bytes()
+    ours, theirs = edgekd.Interpreter(model_content=model), litert.interpreter(model)
+    ours.allocate_tensors()
+    xs = np.random.default_rng(2).integers(-128, 128, (4, 1, 16), dtype=np.int8)
+    got = {}
+    for name, it in (("edgekd", ours), ("litert", theirs)):
+        i, o = it.get_input_details()[0]["index"], it.get_output_details()[0]["index"]
+        got[name] = []
+        for k, x in enumerate(xs):
+            if k == 2:
+                it.reset_all_variables()
+            it.set_tensor(i, x)
+            it.invoke()
+            got[name].append(it.get_tensor(o))
+    for a, b in zip(got["edgekd"], got["litert"]):
+        assert np.array_equal(a, b)
+    m = ours.model
+    assert m.info()["num_variables"] == 1 and m.info()["kernels"]["resource_variable"] == ["copy"]
+    m.reset_state()
+    assert np.array_equal(m.run_raw([xs[0]])[0], got["litert"][0])
+    assert len(ours.get_tensor_details()) == len(theirs.get_tensor_details())
 
 
 def test_stateful_model_refuses_batch_slicing_and_reports_state():

@@ -54,6 +54,8 @@ struct OpOptions {
   bool asymmetric_quantize_inputs = false;
   bool diagonal_recurrent_tensors = false;
   int rank = 0;
+  std::string container, shared_name;  // VAR_HANDLE: the resource variable's key
+  int init_subgraph_index = 0;         // CALL_ONCE
 };
 
 struct OperatorDef {
@@ -76,9 +78,9 @@ struct ModelDef {
   int num_subgraphs = 0;
 };
 
-// Parses subgraph 0 of a .tflite flatbuffer. `data` must outlive the result (buffers point into it).
-// Throws std::invalid_argument naming the field on any malformed, truncated or out-of-range content.
-ModelDef read_tflite(const uint8_t* data, size_t size);
+// Parses subgraph 0 (or another) of a .tflite flatbuffer. `data` must outlive the result (buffers point into
+// it). Throws std::invalid_argument naming the field on any malformed, truncated or out-of-range content.
+ModelDef read_tflite(const uint8_t* data, size_t size, int subgraph = 0);
 
 // Checks indices, types, shapes and buffer sizes across the model (see verifier.cpp).
 void verify_model(const ModelDef& model);

@@ -23,6 +23,8 @@ enum StatefulOp : int {
   kSvdf = 27, kUnidirectionalSequenceLstm = 44, kCallOnce = 129, kVarHandle = 142, kReadVariable = 143,
   kAssignVariable = 144,
 };
+// A resource handle (VAR_HANDLE's output): TensorType RESOURCE.
+constexpr int kResourceType = 13;
 // Any builtin code's name ("TRANSPOSE"), nullptr past the codes tflite_names.cpp knows.
 const char* builtin_op_name(int code);
 
@@ -83,6 +85,8 @@ constexpr int kLstmActivation = 0, kLstmCellClip = 1, kLstmProjClip = 2, kLstmTi
               kLstmAsymmetricQuantizeInputs = 4, kLstmDiagonalRecurrentTensors = 5;
 // SVDFOptions
 constexpr int kSvdfRank = 0, kSvdfActivation = 1, kSvdfAsymmetricQuantizeInputs = 2;
+// VarHandleOptions, CallOnceOptions
+constexpr int kVarHandleContainer = 0, kVarHandleSharedName = 1, kCallOnceInitSubgraph = 0;
 }  // namespace field
 
 }  // namespace tfl

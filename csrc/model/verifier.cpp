@@ -24,6 +24,7 @@ int64_t type_size(int type) {
     case tfl::kInt64: case tfl::kFloat64: case tfl::kComplex64: return 8;
     case tfl::kFloat16: case tfl::kInt16: return 2;
     case tfl::kInt8: case tfl::kUInt8: case tfl::kBool: return 1;
+    case tfl::kResourceType: return 4;  // a handle: VAR_HANDLE's output, never stored
     default: return 0;
   }
 }
@@ -129,7 +130,9 @@ void verify_model(const ModelDef& m) {
     }
     for (size_t k = 0; k < op.intermediates.size(); ++k)
       check_index(op.intermediates[k], who + " intermediate " + std::to_string(k), true);
-    if (op.outputs.empty()) fail(who + " has no outputs");
+    // Ops that only update state (ASSIGN_VARIABLE, CALL_ONCE) have no outputs.
+    if (op.outputs.empty() && op.builtin_code != tfl::kAssignVariable && op.builtin_code != tfl::kCallOnce)
+      fail(who + " has no outputs");
     for (size_t k = 0; k < op.outputs.size(); ++k) {
       check_index(op.outputs[k], who + " output " + std::to_string(k), false);
       const int o = op.outputs[k];

@@ -154,9 +154,9 @@ class PyModel {
     return l;
   }
   // Variable tensors back to their initial values, under the model's mutex like a call.
-  void reset_state() {
+  void reset_state(bool resource_variables) {
     std::lock_guard<std::mutex> lock(run_mu_);
-    m_->reset_state();
+    m_->reset_state(resource_variables);
   }
   size_t num_tensors() const { return m_->num_tensors(); }
   py::dict tensor_info(size_t i) const { return tensor_dict(m_->tensor_info(i)); }
@@ -336,7 +336,7 @@ void register_runtime(py::module_& m) {
       .def("staged_inputs", &PyModel::staged_inputs)
       .def("staged_outputs", &PyModel::staged_outputs)
       .def("run_staged", &PyModel::run_staged)
-      .def("reset_state", &PyModel::reset_state)
+      .def("reset_state", &PyModel::reset_state, py::arg("resource_variables") = true)
       .def("profile", &PyModel::profile, py::arg("runs"), py::arg("per_op") = true);
   m.def("runtime_quantize", &quantize, py::arg("x"), py::arg("scale"), py::arg("zero_point"),
         "float32 -> int8 as TFLite's QUANTIZE computes it.");

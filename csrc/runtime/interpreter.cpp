@@ -15,6 +15,7 @@
 #include "runtime/model_bytes.h"
 #include "runtime/op.h"
 #include "runtime/planner.h"
+#include "runtime/resource_variables.h"
 #include "runtime/shape_folding.h"
 #include "runtime/thread_pool.h"
 #include "runtime/unsupported_ops.h"
@@ -41,7 +42,7 @@ struct Model::Impl {
 
   void load(int num_threads, bool keep_all_tensors = false);
   void place_variables();
-  void reset_state();
+  void reset_state(bool resources = true);
   TensorInfo describe(int t) const;
 };
 
@@ -227,7 +228,9 @@ void Model::Impl::load(int num_threads, bool keep_all_tensors) {
 
   init_tensors(def, tensors);
 
-  const std::vector<bool> folded = fold_shape_ops(def, tensors);
+  std::vector<bool> folded = fold_shape_ops(def, tensors);
+  const std::vector<bool> resolved = bind_resource_variables(bytes.data(), bytes.size(), def, tensors);
+  for (size_t i = 0; i < folded.size(); ++i) folded[i] = folded[i] || resolved[i];
   info.num_folded_ops = static_cast<int>(std::count(folded.begin(), folded.end(), true));
   std::string first_missing;
   const std::vector<int> missing = build_ops(def, tensors, folded, isa, ops, &first_missing);
@@ -355,10 +358,12 @@ void Model::Impl::place_variables() {
 }
 
 // LiteRT fills a variable with its int8 zero point (other types: 0); edgekd also starts one that has a buffer
-// in the file from that buffer (LiteRT refuses such files).
-void Model::Impl::reset_state() {
+// in the file from that buffer (LiteRT refuses such files), and a resource variable from the constant its
+// CALL_ONCE init subgraph assigns (LiteRT's reset_all_variables leaves resource variables alone).
+void Model::Impl::reset_state(bool resources) {
   for (int t : variables) {
     const RtTensor& x = tensors[t];
+    if (x.is_resource && !resources) continue;
     if (x.init_data) std::memcpy(ctx.ptrs[t], x.init_data, static_cast<size_t>(x.bytes));
     else std::memset(ctx.ptrs[t], x.type == tfl::kInt8 ? x.zero_point : 0, static_cast<size_t>(x.bytes));
   }
@@ -369,7 +374,9 @@ std::vector<int> unsupported_ops(const uint8_t* data, size_t size) {
   verify_model(def);
   std::vector<RtTensor> tensors;
   init_tensors(def, tensors);
-  const std::vector<bool> folded = fold_shape_ops(def, tensors);
+  std::vector<bool> folded = fold_shape_ops(def, tensors);
+  const std::vector<bool> resolved = bind_resource_variables(data, size, def, tensors);
+  for (size_t i = 0; i < folded.size(); ++i) folded[i] = folded[i] || resolved[i];
   std::vector<std::unique_ptr<Op>> ops;
   return build_ops(def, tensors, folded, select_isa_from_env(), ops, nullptr);
 }
@@ -403,17 +410,17 @@ const std::vector<TensorInfo>& Model::inputs() const { return impl_->inputs; }
 const std::vector<TensorInfo>& Model::outputs() const { return impl_->outputs; }
 const ModelInfo& Model::info() const { return impl_->info; }
 const std::vector<SignatureInfo>& Model::signatures() const { return impl_->signatures; }
-size_t Model::num_tensors() const { return impl_->tensors.size(); }
+size_t Model::num_tensors() const { return impl_->def.tensors.size(); }  // the file's (not resource variables)
 
 TensorInfo Model::tensor_info(size_t index) const {
-  if (index >= impl_->tensors.size())
+  if (index >= num_tensors())
     throw std::invalid_argument("tensor index " + std::to_string(index) + " out of range (the model has " +
                                 std::to_string(impl_->tensors.size()) + " tensors)");
   return impl_->describe(static_cast<int>(index));
 }
 
 const void* Model::tensor_data(size_t index) const {
-  if (index >= impl_->tensors.size())
+  if (index >= num_tensors())
     throw std::invalid_argument("tensor index " + std::to_string(index) + " out of range (the model has " +
                                 std::to_string(impl_->tensors.size()) + " tensors)");
   return impl_->ctx.ptrs[index];
@@ -451,7 +458,7 @@ void Model::run() {
   for (const Op* op : impl_->schedule) op->run(impl_->ctx);
 }
 
-void Model::reset_state() { impl_->reset_state(); }
+void Model::reset_state(bool resource_variables) { impl_->reset_state(resource_variables); }
 
 std::vector<OpProfile> Model::profile(int runs, bool per_op) {
   if (runs < 1) throw std::invalid_argument("profile: runs must be at least 1");

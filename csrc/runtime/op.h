@@ -33,6 +33,8 @@ struct RtTensor {
   std::vector<uint8_t> folded_data;          // values computed at load (folded shape ops)
   bool is_variable = false;                  // state kept across inferences, outside the arena
   const uint8_t* init_data = nullptr;        // a variable's initial value from the file (nullptr: zero point)
+  bool is_resource = false;                  // a variable standing for a resource variable (resource_variables.h)
+  int resource = -1;                         // a VAR_HANDLE output: the variable tensor its resource lives in
   bool is_constant() const { return const_data != nullptr; }
 };
 
@@ -146,6 +148,8 @@ std::unique_ptr<Op> build_dequantize(BuildContext& ctx);
 // --- stateful ops ---
 std::unique_ptr<Op> build_unidirectional_sequence_lstm(BuildContext& ctx);  // op_lstm.cpp
 std::unique_ptr<Op> build_svdf(BuildContext& ctx);                          // op_svdf.cpp
+std::unique_ptr<Op> build_read_variable(BuildContext& ctx);                 // op_resource.cpp
+std::unique_ptr<Op> build_assign_variable(BuildContext& ctx);
 
 // Ops with fewer multiply-accumulates than this run on the calling thread only: waking workers costs more
 // than it saves on such small ops (results are identical either way).

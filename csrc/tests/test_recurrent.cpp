@@ -1,5 +1,5 @@
 // The stateful ops' kernels: the matrix-vector twins against matvec_s8_ref bit for bit over edge shapes and
-// extreme values, and the int16 fixed-point activations' identities and accuracy. The LSTM and SVDF
+// extreme values, and the int16 fixed-point activations' symmetries and accuracy. The LSTM and SVDF
 // against LiteRT itself are tests/test_state_ops.py.
 #include <cmath>
 #include <random>
@@ -37,20 +37,18 @@ TEST(matvec_twins_equal_the_reference) {
   }
 }
 
-TEST(fixed_point_activations_are_symmetric_monotonic_and_close) {
+TEST(fixed_point_activations_are_symmetric_and_close) {
   EXPECT_TRUE(fx16::logistic(0, 3) == 16384, "logistic(0) is one half");
   EXPECT_TRUE(fx16::tanh(0, 3) == 0, "tanh(0) is 0");
   for (int bits = 0; bits <= 6; ++bits) {
-    int prev_t = -32768, prev_s = 0;
     double worst_t = 0, worst_s = 0;
     for (int v = -32767; v <= 32767; ++v) {
       const int16_t x = static_cast<int16_t>(v), nx = static_cast<int16_t>(-v);
       const int t = fx16::tanh(x, bits), s = fx16::logistic(x, bits);
       EXPECT_TRUE(t == -fx16::tanh(nx, bits), "tanh is odd at " + std::to_string(v));
       if (v != 0) EXPECT_TRUE(s + fx16::logistic(nx, bits) == 32767, "logistic(x) + logistic(-x) is one at " + std::to_string(v));
-      EXPECT_TRUE(t >= prev_t && s >= prev_s, "monotonic at " + std::to_string(v) + " bits " + std::to_string(bits));
-      prev_t = t;
-      prev_s = s;
+      // Not monotonic: with few fractional bits gemmlowp's int16 exp wobbles by about 16 units (LiteRT
+      // computes the same wobble); the error bound below holds.
       const double real = v / std::pow(2.0, 15 - bits);
       worst_t = std::max(worst_t, std::abs(t / 32768.0 - std::tanh(real)));
       worst_s = std::max(worst_s, std::abs(s / 32768.0 - 1.0 / (1.0 + std::exp(-real))));

@@ -72,7 +72,7 @@ class Interpreter:
         """Sizes the outputs after ``resize_tensor_input``; the arena itself is planned at load. As in
         LiteRT, the first call and any call after a resize also reset the variable tensors."""
         if self._unallocated or not self._allocated_once:
-            self._core.reset_state()
+            self._core.reset_state(False)
             self._allocated_once = True
         if self._unallocated:
             self._allocate()
@@ -172,8 +172,9 @@ class Interpreter:
 
     def reset_all_variables(self) -> None:
         """Restores every variable tensor (LSTM / SVDF state, carried from one ``invoke()`` to the next) to
-        its initial value: its int8 zero point, or zero."""
-        self._core.reset_state()
+        its initial value: its int8 zero point, or zero. As in LiteRT, resource variables (VAR_HANDLE) keep
+        their values (``model.reset_state()`` restores those too)."""
+        self._core.reset_state(False)
 
     def resize_tensor_input(self, input_index: int, tensor_size: Sequence[int], strict: bool = False) -> None:
         """Changes an input's batch (dimension 0); other dimensions were planned at load and cannot change.

@@ -109,7 +109,9 @@ class Model {
   void run();
   // Restores every variable tensor (the state of LSTM / SVDF ops) to its initial value: its buffer in the
   // file, or the zero point (int8) / zero. Loading does it once; state otherwise carries across run()s.
-  void reset_state();
+  // resource_variables = false leaves the resource variables (VAR_HANDLE) as they are, as LiteRT's
+  // reset_all_variables does; true restores them to the value their CALL_ONCE init assigns.
+  void reset_state(bool resource_variables = true);
   // Runs the model `runs` times timing every op; returns each op's median time, in execution order.
   // per_op = false times the steps run() takes instead: a fused region (threads > 1) is one entry, named
   // "ops 1-3 (fused)", and the entries sum to an inference as run() runs it. With per_op = true each op of
