@@ -213,6 +213,9 @@ std::unique_ptr<Op> build_unidirectional_sequence_lstm(BuildContext& ctx) {
   if (proj_clip > 0)
     p.proj_clip = static_cast<int8_t>(std::min(std::max(proj_clip / ctx.tensor(y).scale, -128.0f), 127.0f));
 
+  p.sigmoid_table = ops::logistic_int16_table(3);
+  p.tanh_gate_table = ops::tanh_int16_table(3);
+  p.tanh_cell_table = ops::tanh_int16_table(15 + p.cell_scale_log2);
   op->matvec = ctx.kernels().matvec.fn;
   op->matvec_name = ctx.kernels().matvec.name;
   op->in = x;

@@ -4,6 +4,8 @@
 // takes -hidden_zp as its zero point, and every stage saturates where LiteRT's does.
 #include <algorithm>
 #include <cstring>
+#include <memory>
+#include <mutex>
 
 #include "edgekd/quant.h"
 #include "kernels/ops/fixed_point_int16.h"
@@ -99,7 +101,8 @@ void compute_gate(const LstmParams& p, MatVecFn* matvec, const LstmGate& g, bool
     }
   }
   if (g.layer_norm) layer_norm(g, n_batch, p.n_cell, gate);
-  for (size_t k = 0; k < n; ++k) gate[k] = tanh_gate ? fx16::tanh(gate[k], 3) : fx16::logistic(gate[k], 3);
+  const int16_t* table = tanh_gate ? p.tanh_gate_table : p.sigmoid_table;
+  for (size_t k = 0; k < n; ++k) gate[k] = table[static_cast<uint16_t>(gate[k])];
 }
 
 // int16 x int16 products rounded down by 2^shift (CwiseMul with a shift).
@@ -129,9 +132,8 @@ void step(const LstmParams& p, MatVecFn* matvec, int n_batch, const int8_t* inpu
   // tanh(c) goes where the input gate was. LiteRT's ApplyTanh handles 0 to 6 integer bits and otherwise
   // writes nothing, so with a cell scale outside [2^-15, 2^-9] the input gate's values stand in for it.
   int16_t* tanh_c = s.gate[0];
-  const int tanh_bits = 15 + p.cell_scale_log2;
-  if (tanh_bits >= 0 && tanh_bits <= 6)
-    for (size_t k = 0; k < n; ++k) tanh_c[k] = fx16::tanh(cell_state[k], tanh_bits);
+  if (p.tanh_cell_table)
+    for (size_t k = 0; k < n; ++k) tanh_c[k] = p.tanh_cell_table[static_cast<uint16_t>(cell_state[k])];
   int8_t* hidden = p.projection ? s.hidden : output_state;
   const int32_t hidden_zp = p.projection ? -p.hidden_zero_point : p.hidden_zero_point;
   for (size_t k = 0; k < n; ++k) {
@@ -151,7 +153,24 @@ void step(const LstmParams& p, MatVecFn* matvec, int n_batch, const int8_t* inpu
   std::memcpy(output, output_state, n_out);
 }
 
+const int16_t* activation_table(bool tanh, int bits) {
+  static std::once_flag once[2][7];
+  static std::unique_ptr<int16_t[]> tables[2][7];
+  if (bits < 0 || bits > 6) return nullptr;
+  std::call_once(once[tanh][bits], [tanh, bits] {
+    tables[tanh][bits].reset(new int16_t[65536]);
+    for (int v = -32768; v < 32768; ++v) {
+      const int16_t x = static_cast<int16_t>(v);
+      tables[tanh][bits][static_cast<uint16_t>(x)] = tanh ? fx16::tanh(x, bits) : fx16::logistic(x, bits);
+    }
+  });
+  return tables[tanh][bits].get();
+}
+
 }  // namespace
+
+const int16_t* logistic_int16_table(int integer_bits) { return activation_table(false, integer_bits); }
+const int16_t* tanh_int16_table(int integer_bits) { return activation_table(true, integer_bits); }
 
 void inv_sqrt_multiplier(int32_t input, int32_t* multiplier, int32_t* shift) {
   if (input <= 1) {  // 0 and 1 both give "1"

@@ -33,8 +33,19 @@ struct LstmGate {
   int32_t layer_norm_multiplier = 0, layer_norm_shift = 0, variance_guard = 1;
 };
 
+// The int16 activations as 65536-entry tables indexed by the input's bits (uint16_t(x)), filled once per
+// process from the fixed-point definitions (fixed_point_int16.h): logistic or tanh of a value with
+// `integer_bits` (0..6) integer bits.
+const int16_t* logistic_int16_table(int integer_bits);
+const int16_t* tanh_int16_table(int integer_bits);
+
 struct LstmParams {
   int n_batch = 1, n_input = 0, n_cell = 0, n_output = 0, max_time = 1;
+  // Tables of the gate activations (sigmoid and tanh of Q3.12) and of tanh of the cell state (nullptr when
+  // its scale leaves tanh undefined, see lstm.cpp).
+  const int16_t* sigmoid_table = nullptr;
+  const int16_t* tanh_gate_table = nullptr;
+  const int16_t* tanh_cell_table = nullptr;
   bool time_major = false;
   LstmGate gates[4];  // input (absent with CIFG), forget, cell, output
   int cell_scale_log2 = -11;        // cell state scale = 2^cell_scale_log2
