@@ -208,7 +208,11 @@ def convert(model: keras.Model, samples: int, seed: int = 0) -> bytes:
         for _ in range(samples):
             yield [rng.uniform(-1.0, 1.0, shape).astype(np.float32)]
 
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    return convert_int8(tf.lite.TFLiteConverter.from_keras_model(model), representative)
+
+
+def convert_int8(conv: "tf.lite.TFLiteConverter", representative) -> bytes:
+    """Full-integer post-training quantization with int8 input and output."""
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
     conv.representative_dataset = representative
     conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]

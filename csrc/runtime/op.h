@@ -148,8 +148,7 @@ std::unique_ptr<Op> build_dequantize(BuildContext& ctx);
 // --- stateful ops ---
 std::unique_ptr<Op> build_unidirectional_sequence_lstm(BuildContext& ctx);  // op_lstm.cpp
 std::unique_ptr<Op> build_svdf(BuildContext& ctx);                          // op_svdf.cpp
-std::unique_ptr<Op> build_read_variable(BuildContext& ctx);                 // op_resource.cpp
-std::unique_ptr<Op> build_assign_variable(BuildContext& ctx);
+std::unique_ptr<Op> build_resource_copy(BuildContext& ctx, bool read);      // op_resource.cpp
 
 // Ops with fewer multiply-accumulates than this run on the calling thread only: waking workers costs more
 // than it saves on such small ops (results are identical either way).

@@ -175,8 +175,8 @@ std::unique_ptr<Op> build_op(BuildContext& ctx) {
     // --- stateful ops ---
     case tfl::kUnidirectionalSequenceLstm: op = build_unidirectional_sequence_lstm(ctx); break;
     case tfl::kSvdf: op = build_svdf(ctx); break;
-    case tfl::kReadVariable: op = build_read_variable(ctx); break;
-    case tfl::kAssignVariable: op = build_assign_variable(ctx); break;
+    case tfl::kReadVariable: op = build_resource_copy(ctx, true); break;
+    case tfl::kAssignVariable: op = build_resource_copy(ctx, false); break;
     // --- end of stateful ops ---
     case tfl::kShape: case tfl::kStridedSlice: case tfl::kPack:
       ctx.fail("could not be folded at load: only static shape computations on constant int32 values are "

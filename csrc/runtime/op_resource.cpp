@@ -32,24 +32,17 @@ int variable_of(BuildContext& ctx, int value, const char* role) {
 
 }  // namespace
 
-std::unique_ptr<Op> build_read_variable(BuildContext& ctx) {
-  ctx.expect_io(1, 1, 1);
+// READ_VARIABLE(handle) -> out copies the variable out; ASSIGN_VARIABLE(handle, value) copies value in.
+std::unique_ptr<Op> build_resource_copy(BuildContext& ctx, bool read) {
+  ctx.expect_io(read ? 1 : 2, read ? 1 : 2, read ? 1 : 0);
   auto op = std::make_unique<CopyOp>();
-  op->to = ctx.output(0);
-  op->from = variable_of(ctx, op->to, "output");
-  op->bytes = static_cast<size_t>(ctx.tensor(op->to).bytes);
-  op->inputs = {op->from};
-  op->outputs = {op->to};
-  return op;
-}
-
-std::unique_ptr<Op> build_assign_variable(BuildContext& ctx) {
-  ctx.expect_io(2, 2, 0);
-  auto op = std::make_unique<CopyOp>();
-  op->from = ctx.input(1);
-  op->to = variable_of(ctx, op->from, "value");
-  op->bytes = static_cast<size_t>(ctx.tensor(op->from).bytes);
-  op->inputs = {op->from, op->to};
+  const int value = read ? ctx.output(0) : ctx.input(1);
+  const int var = variable_of(ctx, value, read ? "output" : "value");
+  op->from = read ? var : value;
+  op->to = read ? value : var;
+  op->bytes = static_cast<size_t>(ctx.tensor(value).bytes);
+  op->inputs = read ? std::vector<int>{var} : std::vector<int>{value, var};
+  if (read) op->outputs = {value};
   return op;
 }
 
