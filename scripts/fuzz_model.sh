@@ -41,6 +41,12 @@ for name, g in models.all_one_op_models(seed=0).items():
 (out / "small_cnn.tflite").write_bytes(write_tflite(models.small_cnn(seed=0)))
 (out / "small_cnn_chain.tflite").write_bytes(write_tflite(models.small_cnn(seed=0, flatten="chain")))
 (out / "mnv3_tiny.tflite").write_bytes(write_tflite(models.mobilenet_v3_small(alpha=0.35, input_size=32, num_classes=4)))
+# One model per shape / reduction op (TRANSPOSE, SLICE, GATHER, RESIZE_*, SUM, ...), written independently of
+# edgekd's writer by tests/litert_oneop.py.
+sys.path.insert(0, "tests")
+import shape_op_models
+for name, data in shape_op_models.models().items():
+    (out / f"one_op_{name}.tflite").write_bytes(data)
 PY
 echo "fuzz_model.sh: $(ls "$CORPUS" | wc -l) seeds, ${SECONDS_TO_RUN}s"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"

@@ -14,12 +14,18 @@ import numpy as np
 ADD, AVERAGE_POOL_2D, CONCATENATION, DEQUANTIZE, LOGISTIC, MAX_POOL_2D, MUL = 0, 1, 2, 6, 14, 17, 18
 RELU, RELU_N1_TO_1, RELU6, SOFTMAX, TANH, PAD, MEAN, PADV2, QUANTIZE, HARD_SWISH = (
     19, 20, 21, 25, 28, 34, 40, 60, 114, 117)
+# Shape and reduction ops.
+(DEPTH_TO_SPACE, RESIZE_BILINEAR, SPACE_TO_DEPTH, GATHER, TRANSPOSE, STRIDED_SLICE, SPLIT, ARG_MAX, SLICE,
+ EXPAND_DIMS, SUM, ARG_MIN, REDUCE_MAX, RESIZE_NEAREST_NEIGHBOR, SPLIT_V) = (
+    5, 23, 26, 36, 39, 45, 49, 56, 65, 70, 74, 79, 82, 97, 102)
 # BuiltinOptions union member indices (position in the union + 1).
 OPT_POOL2D, OPT_SOFTMAX, OPT_CONCAT, OPT_ADD, OPT_MUL, OPT_REDUCER = 5, 9, 10, 11, 21, 27
+(OPT_RESIZE_BILINEAR, OPT_SPACE_TO_DEPTH, OPT_GATHER, OPT_TRANSPOSE, OPT_STRIDED_SLICE, OPT_SPLIT, OPT_ARG_MAX,
+ OPT_SLICE, OPT_EXPAND_DIMS, OPT_ARG_MIN, OPT_RESIZE_NEAREST, OPT_SPLIT_V, OPT_DEPTH_TO_SPACE) = (
+    15, 19, 23, 26, 32, 35, 40, 48, 52, 57, 74, 79, 94)
 # TensorType.
-FLOAT32, INT32, INT8 = 0, 2, 9
-INT16 = 7
-_NP = {FLOAT32: np.float32, INT32: np.int32, INT8: np.int8, INT16: np.int16}
+FLOAT32, INT32, INT64, INT16, INT8 = 0, 2, 4, 7, 9
+_NP = {FLOAT32: np.float32, INT32: np.int32, INT64: np.int64, INT16: np.int16, INT8: np.int8}
 
 
 @dataclass
@@ -27,9 +33,10 @@ class T:
     """A tensor: shape, type, optional (scale, zero_point), optional constant data."""
     shape: tuple
     dtype: int = INT8
-    scale: float | None = None
+    scale: float | None = None  # or a sequence: per-channel scales along quantized_dimension
     zero_point: int = 0
     data: np.ndarray | None = None
+    quantized_dimension: int = 0
     variable: bool = False  # state kept across invocations (Tensor.is_variable)
 
 
@@ -58,8 +65,12 @@ def _vec64(b, items):
     return b.EndVector()
 
 
-def build_model(tensors: list[T], op: Op, inputs: list[int], outputs: list[int]) -> bytes:
+def build_model(tensors: list[T], op: Op | list[Op], inputs: list[int], outputs: list[int]) -> bytes:
+    """A model of one op, or of a list of ops run in order."""
     import flatbuffers
+
+    ops = op if isinstance(op, list) else [op]
+    codes = sorted({o.code for o in ops})
 
     b = flatbuffers.Builder(1024)
     # Buffers: 0 is the empty sentinel; each constant tensor gets its own.
@@ -85,11 +96,13 @@ def build_model(tensors: list[T], op: Op, inputs: list[int], outputs: list[int])
         shape = _vec(b, [int(d) for d in t.shape], "i")
         quant = None
         if t.scale is not None:
-            sc = _vec(b, [float(t.scale)], "f")
-            zp = _vec64(b, [int(t.zero_point)])
+            scales = [float(x) for x in np.atleast_1d(t.scale)]
+            sc = _vec(b, scales, "f")
+            zp = _vec64(b, [int(t.zero_point)] * len(scales))
             b.StartObject(7)
             b.PrependUOffsetTRelativeSlot(2, sc, 0)
             b.PrependUOffsetTRelativeSlot(3, zp, 0)
+            b.PrependInt32Slot(6, int(t.quantized_dimension), 0)
             quant = b.EndObject()
         b.StartObject(11)
         b.PrependUOffsetTRelativeSlot(0, shape, 0)
@@ -102,37 +115,39 @@ def build_model(tensors: list[T], op: Op, inputs: list[int], outputs: list[int])
             b.PrependBoolSlot(5, True, False)
         tensor_offsets.append(b.EndObject())
 
-    opts = None
-    if op.options_type:
-        b.StartObject(max([s for s in op.options] + [0]) + 1)
-        for slot, (kind, val) in op.options.items():
-            if kind == "i8":
-                b.PrependInt8Slot(slot, int(val), 0)
-            elif kind == "i32":
-                b.PrependInt32Slot(slot, int(val), 0)
-            elif kind == "f32":
-                b.PrependFloat32Slot(slot, float(val), 0.0)
-            elif kind == "bool":
-                b.PrependBoolSlot(slot, bool(val), False)
-        opts = b.EndObject()
-    op_in = _vec(b, op.inputs, "i")
-    op_out = _vec(b, op.outputs, "i")
-    op_inter = _vec(b, op.intermediates, "i") if op.intermediates else None
-    b.StartObject(12)
-    b.PrependUint32Slot(0, 0, 0)
-    b.PrependUOffsetTRelativeSlot(1, op_in, 0)
-    b.PrependUOffsetTRelativeSlot(2, op_out, 0)
-    if opts is not None:
-        b.PrependUint8Slot(3, op.options_type, 0)
-        b.PrependUOffsetTRelativeSlot(4, opts, 0)
-    if op_inter is not None:
-        b.PrependUOffsetTRelativeSlot(8, op_inter, 0)
-    op_off = b.EndObject()
+    op_offsets = []
+    for op in ops:
+        opts = None
+        if op.options_type:
+            b.StartObject(max([s for s in op.options] + [0]) + 1)
+            for slot, (kind, val) in op.options.items():
+                if kind == "i8":
+                    b.PrependInt8Slot(slot, int(val), 0)
+                elif kind == "i32":
+                    b.PrependInt32Slot(slot, int(val), 0)
+                elif kind == "f32":
+                    b.PrependFloat32Slot(slot, float(val), 0.0)
+                elif kind == "bool":
+                    b.PrependBoolSlot(slot, bool(val), False)
+            opts = b.EndObject()
+        op_in = _vec(b, op.inputs, "i")
+        op_out = _vec(b, op.outputs, "i")
+        op_inter = _vec(b, op.intermediates, "i") if op.intermediates else None
+        b.StartObject(12)
+        b.PrependUint32Slot(0, codes.index(op.code), 0)
+        b.PrependUOffsetTRelativeSlot(1, op_in, 0)
+        b.PrependUOffsetTRelativeSlot(2, op_out, 0)
+        if opts is not None:
+            b.PrependUint8Slot(3, op.options_type, 0)
+            b.PrependUOffsetTRelativeSlot(4, opts, 0)
+        if op_inter is not None:
+            b.PrependUOffsetTRelativeSlot(8, op_inter, 0)
+        op_offsets.append(b.EndObject())
 
     tensors_vec = _vec(b, tensor_offsets, "o")
     sg_in = _vec(b, inputs, "i")
     sg_out = _vec(b, outputs, "i")
-    ops_vec = _vec(b, [op_off], "o")
+    ops_vec = _vec(b, op_offsets, "o")
     sg_name = b.CreateString("main")
     b.StartObject(6)
     b.PrependUOffsetTRelativeSlot(0, tensors_vec, 0)
@@ -142,13 +157,15 @@ def build_model(tensors: list[T], op: Op, inputs: list[int], outputs: list[int])
     b.PrependUOffsetTRelativeSlot(4, sg_name, 0)
     subgraph = b.EndObject()
 
-    b.StartObject(4)
-    b.PrependInt8Slot(0, min(op.code, 127), 0)
-    b.PrependInt32Slot(2, 1, 1)
-    b.PrependInt32Slot(3, op.code, 0)
-    opcode = b.EndObject()
+    opcode_offsets = []
+    for code in codes:
+        b.StartObject(4)
+        b.PrependInt8Slot(0, min(code, 127), 0)
+        b.PrependInt32Slot(2, 1, 1)
+        b.PrependInt32Slot(3, code, 0)
+        opcode_offsets.append(b.EndObject())
 
-    opcodes_vec = _vec(b, [opcode], "o")
+    opcodes_vec = _vec(b, opcode_offsets, "o")
     subgraphs_vec = _vec(b, [subgraph], "o")
     buffers_vec = _vec(b, buf_offsets, "o")
     desc = b.CreateString("edgekd one-op test model")
@@ -174,3 +191,9 @@ def run_one(tensors: list[T], op: Op, feeds: list[np.ndarray]) -> np.ndarray:
     """Graph inputs are the op's non-constant inputs, the output its first output."""
     ins = [i for i in op.inputs if i >= 0 and tensors[i].data is None]
     return run(build_model(tensors, op, ins, op.outputs[:1]), feeds)[0]
+
+
+def one_op_model(tensors: list[T], op: Op) -> bytes:
+    """The model of one op whose inputs are its non-constant inputs and whose outputs are all its outputs."""
+    ins = [i for i in op.inputs if i >= 0 and tensors[i].data is None]
+    return build_model(tensors, op, ins, list(op.outputs))

@@ -116,15 +116,16 @@ def test_directory_gives_one_line_error_from_the_real_command(tmp_path) -> None:
 
 
 def _two_unsupported_ops() -> ir.Graph:
-    """RELU (supported), then SUB and TRANSPOSE: two builtin ops edgekd's runtime has no kernel for."""
+    """RELU (supported), then REVERSE_V2 and TILE: two builtin ops edgekd's runtime has no kernel for."""
     b = M.GraphBuilder("two_unsupported")
     x = b.input((1, 4, 4, 2))
     y = b.relu(x)
-    d = b._emit("sub", y.value - x.value, (1, 4, 4, 2))
-    b.g.add_op("SUB", [y.index, x.index], [d.index])
-    perm = b.g.add_constant("perm", np.array([0, 2, 1, 3], np.int32))
-    t = b._emit("transpose", d.value.transpose(0, 2, 1, 3), (1, 4, 4, 2))
-    b.g.add_op("TRANSPOSE", [d.index, perm], [t.index])
+    axis = b.g.add_constant("axis", np.array([2], np.int32))
+    d = b._emit("reverse", y.value[:, :, ::-1], (1, 4, 4, 2))
+    b.g.add_op("REVERSE_V2", [y.index, axis], [d.index])
+    multiples = b.g.add_constant("multiples", np.array([1, 1, 1, 1], np.int32))
+    t = b._emit("tile", d.value, (1, 4, 4, 2))
+    b.g.add_op("TILE", [d.index, multiples], [t.index])
     return b.output(t)
 
 
@@ -132,10 +133,10 @@ def test_lists_every_op_the_runtime_cannot_run(tmp_path, capsys) -> None:
     path = save(_two_unsupported_ops(), tmp_path / "two.tflite")
     rc, out, err = _inspect(capsys, str(path), "--no-tensors")
     assert rc == 0, err
-    assert "2 op(s) edgekd's runtime cannot run: op 1 (SUB), op 2 (TRANSPOSE)" in out
+    assert "2 op(s) edgekd's runtime cannot run: op 1 (REVERSE_V2), op 2 (TILE)" in out
     rc, out, _ = _inspect(capsys, str(path), "--json")
     d = json.loads(out)
-    assert d["unsupported_ops"] == [{"index": 1, "type": "SUB"}, {"index": 2, "type": "TRANSPOSE"}]
+    assert d["unsupported_ops"] == [{"index": 1, "type": "REVERSE_V2"}, {"index": 2, "type": "TILE"}]
     assert d["runtime_error"] is None
     # a model the runtime runs entirely (its SHAPE -> STRIDED_SLICE -> PACK chain is folded at load)
     good = save(M.small_cnn(flatten="chain"), tmp_path / "good.tflite")
@@ -148,7 +149,7 @@ def test_load_names_all_unsupported_ops_in_one_error(tmp_path) -> None:
     import edgekd
 
     path = save(_two_unsupported_ops(), tmp_path / "two.tflite")
-    want = r"2 ops are not supported by edgekd's runtime: op 1 \(SUB\), op 2 \(TRANSPOSE\)$"
+    want = r"2 ops are not supported by edgekd's runtime: op 1 \(REVERSE_V2\), op 2 \(TILE\)$"
     with pytest.raises(ValueError, match=re.escape(str(path)) + ": " + want):
         edgekd.load(path)
     with pytest.raises(ValueError, match="^" + want):

@@ -34,7 +34,7 @@ def lstm_model(seed: int, batch: int = 1, steps: int = 5, n_input: int = 7, n_ce
     t: list[lo.T] = []
 
     def add(shape, dtype=lo.INT8, scale=None, zp=0, data=None, variable=False) -> int:
-        t.append(lo.T(tuple(shape), dtype, scale, zp, data, variable))
+        t.append(lo.T(tuple(shape), dtype, scale, zp, data, variable=variable))
         return len(t) - 1
 
     def weights(rows, cols):

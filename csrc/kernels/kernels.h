@@ -12,8 +12,10 @@
 
 #include "edgekd/cpu.h"
 #include "edgekd/quant.h"
+#include "kernels/ops/math_ops.h"
 #include "kernels/ops/ops.h"
 #include "kernels/ops/recurrent.h"
+#include "kernels/ops/shape_ops.h"
 
 namespace edgekd {
 
@@ -149,6 +151,32 @@ using QuantizeFn = void(const ops::QuantizeParams&, const float*, int8_t*, size_
 using DequantizeFn = void(const ops::DequantizeParams&, const int8_t*, float*, size_t);
 using PadFn = void(const ops::PadParams&, const int8_t*, int8_t*);
 using ConcatFn = void(const ops::ConcatParams&, const int8_t* const*, int8_t*);
+// ---- math ops
+using BinaryFn = void(const ops::BinaryParams&, const ops::Shape4&, const int8_t*, const ops::Shape4&,
+                      const int8_t*, int8_t*);
+using LogSoftmaxFn = void(const ops::LogSoftmaxParams&, const int8_t*, int8_t*, int64_t outer, int depth);
+using BatchMatMulFn = void(const ops::BatchMatMulParams&, const int8_t* lhs, const int8_t* rhs, int8_t* out,
+                           int m, int n, int k);
+// ---- end math ops
+
+// Shape and reduction ops (TRANSPOSE, SLICE, STRIDED_SLICE, SPLIT, SPLIT_V, DEPTH_TO_SPACE, SPACE_TO_DEPTH,
+// GATHER, RESIZE_*, SUM, REDUCE_MAX, ARG_MAX, ARG_MIN); see kernels/ops/shape_ops.h.
+using StridedCopyFn = void(const ops::StridedCopy&, const uint8_t*, uint8_t*);
+using GatherFn = int64_t(const ops::GatherParams&, const uint8_t*, const void*, uint8_t*);
+using ResizeBilinearFn = void(const ops::ResizeParams&, const int8_t*, int8_t*, int y_begin, int y_end);
+using ResizeNearestFn = void(const ops::ResizeParams&, const uint8_t*, uint8_t*, int y_begin, int y_end);
+using ReduceSumFn = void(const ops::ReduceParams&, const int8_t*, int8_t*, int32_t* acc);
+using ReduceMaxFn = void(const ops::ReduceParams&, const int8_t*, int8_t*);
+using ArgMinMaxFn = void(const ops::ArgParams&, const int8_t*, void*);
+struct ShapeOpKernels {
+  OpKernel<StridedCopyFn> strided_copy;
+  OpKernel<GatherFn> gather;
+  OpKernel<ResizeBilinearFn> resize_bilinear;
+  OpKernel<ResizeNearestFn> resize_nearest;
+  OpKernel<ReduceSumFn> reduce_sum;
+  OpKernel<ReduceMaxFn> reduce_max;
+  OpKernel<ArgMinMaxFn> arg_minmax;
+};
 
 struct KernelTable {
   Isa isa = Isa::kRef;
@@ -167,6 +195,12 @@ struct KernelTable {
   OpKernel<ConcatFn> concat;
   // --- stateful ops ---
   OpKernel<ops::MatVecFn> matvec;        // UNIDIRECTIONAL_SEQUENCE_LSTM and SVDF matrix-vector products
+  ShapeOpKernels shape;                  // shape and reduction ops
+  // ---- math ops
+  OpKernel<BinaryFn> binary;             // SUB, SQUARED_DIFFERENCE, DIV, PRELU, MAXIMUM, MINIMUM
+  OpKernel<LogSoftmaxFn> log_softmax;
+  OpKernel<BatchMatMulFn> batch_matmul;  // one matrix product of BATCH_MATMUL
+  // ---- end math ops
 };
 
 // The table for a path. Throws std::invalid_argument if the path is not compiled into this build.

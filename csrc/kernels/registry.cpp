@@ -37,7 +37,31 @@ extern const GemmKernel kGemmNeonDot;
 extern const DwConvKernel kDwConvNeonDot;
 #endif
 
+// ---- math ops: the SIMD builds of BATCH_MATMUL's kernel (batch_matmul_<isa>.cpp)
+namespace ops {
+namespace detail {
+void batch_matmul_s8_avx2(const BatchMatMulParams&, const int8_t*, const int8_t*, int8_t*, int, int, int);
+void batch_matmul_s8_avx512vnni(const BatchMatMulParams&, const int8_t*, const int8_t*, int8_t*, int, int, int);
+void batch_matmul_s8_neon(const BatchMatMulParams&, const int8_t*, const int8_t*, int8_t*, int, int, int);
+}  // namespace detail
+}  // namespace ops
+// ---- end math ops
+
 namespace {
+
+// Shape and reduction ops: portable on every path.
+ShapeOpKernels shape_op_kernels_ref() {
+  const Isa r = Isa::kRef;
+  ShapeOpKernels k;
+  k.strided_copy = {"strided_copy_ref", r, &ops::strided_copy};
+  k.gather = {"gather_ref", r, &ops::gather};
+  k.resize_bilinear = {"resize_bilinear_s8_ref", r, &ops::resize_bilinear_s8_ref};
+  k.resize_nearest = {"resize_nearest_ref", r, &ops::resize_nearest};
+  k.reduce_sum = {"reduce_sum_s8_ref", r, &ops::reduce_sum_s8};
+  k.reduce_max = {"reduce_max_s8_ref", r, &ops::reduce_max_s8};
+  k.arg_minmax = {"arg_minmax_s8_ref", r, &ops::arg_minmax_s8};
+  return k;
+}
 
 // The portable kernels: the ref path's table, and every other path's entry where it has no twin.
 KernelTable ref_table() {
@@ -59,8 +83,35 @@ KernelTable ref_table() {
   t.pad = {"pad_s8_ref", r, &ops::pad_s8};
   t.concat = {"concat_s8_ref", r, &ops::concat_s8};
   t.matvec = {"matvec_s8_ref", r, &ops::matvec_s8_ref};
+  t.shape = shape_op_kernels_ref();
+  // ---- math ops
+  t.binary = {"binary_s8_ref", r, &ops::binary_s8_ref};
+  t.log_softmax = {"log_softmax_s8_ref", r, &ops::log_softmax_s8};
+  t.batch_matmul = {"batch_matmul_s8_ref", r, &ops::batch_matmul_s8_ref};
+  // ---- end math ops
   return t;
 }
+
+// ---- math ops: a path's own builds of the math kernels (the others stay the ref table's).
+void add_math_twins(Isa isa, KernelTable* t) {
+  switch (isa) {
+#ifdef EDGEKD_HAVE_AVX2
+    case Isa::kAvx2: t->batch_matmul = {"batch_matmul_s8_avx2", isa, &ops::detail::batch_matmul_s8_avx2}; break;
+#endif
+#ifdef EDGEKD_HAVE_AVX512VNNI
+    case Isa::kAvx512Vnni:
+      t->batch_matmul = {"batch_matmul_s8_avx512vnni", isa, &ops::detail::batch_matmul_s8_avx512vnni};
+      break;
+#endif
+#ifdef EDGEKD_HAVE_NEON
+    case Isa::kNeon: case Isa::kNeonDot:
+      t->batch_matmul = {"batch_matmul_s8_neon", Isa::kNeon, &ops::detail::batch_matmul_s8_neon};
+      break;
+#endif
+    default: break;
+  }
+}
+// ---- end math ops
 
 // The SIMD twins of the one-function families a path carries (the rest stay the ref table's).
 struct OpTwins {
@@ -79,6 +130,7 @@ KernelTable path_table(Isa isa, const GemmKernel* gemm, const DwConvKernel* dwco
   t.mul = twins.mul;
   t.mean_hw = twins.mean_hw;
   t.matvec = twins.matvec;
+  add_math_twins(isa, &t);
   return t;
 }
 
@@ -154,6 +206,18 @@ std::vector<KernelFamily> kernel_families(const KernelTable& t) {
           {"dequantize", t.dequantize.name, t.dequantize.isa},
           {"pad", t.pad.name, t.pad.isa},
           {"concat", t.concat.name, t.concat.isa},
+          // shape and reduction ops
+          {"strided_copy", t.shape.strided_copy.name, t.shape.strided_copy.isa},
+          {"gather", t.shape.gather.name, t.shape.gather.isa},
+          {"resize_bilinear", t.shape.resize_bilinear.name, t.shape.resize_bilinear.isa},
+          {"resize_nearest", t.shape.resize_nearest.name, t.shape.resize_nearest.isa},
+          {"reduce_sum", t.shape.reduce_sum.name, t.shape.reduce_sum.isa},
+          {"reduce_max", t.shape.reduce_max.name, t.shape.reduce_max.isa},
+          {"arg_minmax", t.shape.arg_minmax.name, t.shape.arg_minmax.isa},
+          // ---- math ops
+          {"math_binary", t.binary.name, t.binary.isa},
+          {"log_softmax", t.log_softmax.name, t.log_softmax.isa},
+          {"batch_matmul", t.batch_matmul.name, t.batch_matmul.isa},
           // --- stateful ops ---
           {"matvec", t.matvec.name, t.matvec.isa}};
 }

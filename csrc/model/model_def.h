@@ -56,6 +56,17 @@ struct OpOptions {
   int rank = 0;
   std::string container, shared_name;  // VAR_HANDLE: the resource variable's key
   int init_subgraph_index = 0;         // CALL_ONCE
+  // Shape and reduction ops.
+  int num_splits = 0;
+  int batch_dims = 0;
+  int block_size = 0;
+  bool align_corners = false, half_pixel_centers = false;
+  int output_type = 0;  // ARG_MAX / ARG_MIN: tfl::TensorType of the indices (the schema's default, FLOAT32, is invalid)
+  // ---- math ops
+  float alpha = 0.0f;        // LEAKY_RELU
+  bool approximate = false;  // GELU
+  bool adj_x = false, adj_y = false;  // BATCH_MATMUL
+  // ---- end math ops
 };
 
 struct OperatorDef {

@@ -17,6 +17,18 @@ enum BuiltinOp : int {
   kFullyConnected = 9, kLogistic = 14, kMaxPool2D = 17, kMul = 18, kRelu = 19, kReluN1To1 = 20,
   kRelu6 = 21, kReshape = 22, kSoftmax = 25, kTanh = 28, kCustom = 32, kPad = 34, kMean = 40, kSqueeze = 43,
   kStridedSlice = 45, kShape = 77, kPack = 83, kQuantize = 114, kHardSwish = 117,
+  // ---- math ops (op_math_*.cpp, op_batch_matmul.cpp, op_transpose_conv.cpp)
+  kSub = 41, kDiv = 42, kExp = 47, kLogSoftmax = 50, kPrelu = 54, kMaximum = 55, kMinimum = 57,
+  kTransposeConv = 67, kRsqrt = 76, kLeakyRelu = 98, kSquaredDifference = 99, kElu = 111, kBatchMatMul = 126,
+  kGelu = 150,
+  // ---- end math ops
+};
+// Shape and reduction ops (op_transpose.cpp, op_slice.cpp, op_split.cpp, op_gather.cpp, op_space_depth.cpp,
+// op_resize.cpp, op_reduce.cpp, op_expand_dims.cpp).
+enum ShapeOp : int {
+  kDepthToSpace = 5, kResizeBilinear = 23, kSpaceToDepth = 26, kGather = 36, kTranspose = 39, kSplit = 49,
+  kArgMax = 56, kSlice = 65, kExpandDims = 70, kSum = 74, kArgMin = 79, kReduceMax = 82,
+  kResizeNearestNeighbor = 97, kSplitV = 102,
 };
 // Stateful ops: variable tensors, the integer LSTM and SVDF (op_lstm.cpp, op_svdf.cpp).
 enum StatefulOp : int {
@@ -87,6 +99,32 @@ constexpr int kLstmActivation = 0, kLstmCellClip = 1, kLstmProjClip = 2, kLstmTi
 constexpr int kSvdfRank = 0, kSvdfActivation = 1, kSvdfAsymmetricQuantizeInputs = 2;
 // VarHandleOptions, CallOnceOptions
 constexpr int kVarHandleContainer = 0, kVarHandleSharedName = 1, kCallOnceInitSubgraph = 0;
+// Shape and reduction ops' options.
+// SplitOptions / SplitVOptions
+constexpr int kSplitNumSplits = 0;
+// GatherOptions
+constexpr int kGatherAxis = 0, kGatherBatchDims = 1;
+// DepthToSpaceOptions / SpaceToDepthOptions
+constexpr int kBlockSize = 0;
+// ResizeBilinearOptions (0 and 1 are the deprecated new_height / new_width)
+constexpr int kResizeBilinearAlignCorners = 2, kResizeBilinearHalfPixel = 3;
+// ResizeNearestNeighborOptions
+constexpr int kResizeNearestAlignCorners = 0, kResizeNearestHalfPixel = 1;
+// ArgMaxOptions / ArgMinOptions
+constexpr int kArgOutputType = 0;
+// ---- math ops
+// SubOptions / DivOptions
+constexpr int kSubActivation = 0, kDivActivation = 0;
+// LeakyReluOptions
+constexpr int kLeakyReluAlpha = 0;
+// GeluOptions
+constexpr int kGeluApproximate = 0;
+// BatchMatMulOptions
+constexpr int kBatchMatMulAdjX = 0, kBatchMatMulAdjY = 1;
+// TransposeConvOptions
+constexpr int kTransposeConvPadding = 0, kTransposeConvStrideW = 1, kTransposeConvStrideH = 2,
+              kTransposeConvActivation = 3;
+// ---- end math ops
 }  // namespace field
 
 }  // namespace tfl

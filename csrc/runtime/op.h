@@ -149,6 +149,12 @@ std::unique_ptr<Op> build_dequantize(BuildContext& ctx);
 std::unique_ptr<Op> build_unidirectional_sequence_lstm(BuildContext& ctx);  // op_lstm.cpp
 std::unique_ptr<Op> build_svdf(BuildContext& ctx);                          // op_svdf.cpp
 std::unique_ptr<Op> build_resource_copy(BuildContext& ctx, bool read);      // op_resource.cpp
+// ---- math ops
+std::unique_ptr<Op> build_math_binary(BuildContext& ctx);  // SUB, SQUARED_DIFFERENCE, DIV, PRELU, MAXIMUM, MINIMUM
+std::unique_ptr<Op> build_log_softmax(BuildContext& ctx);
+std::unique_ptr<Op> build_batch_matmul(BuildContext& ctx);
+std::unique_ptr<Op> build_transpose_conv(BuildContext& ctx);
+// ---- end math ops
 
 // Ops with fewer multiply-accumulates than this run on the calling thread only: waking workers costs more
 // than it saves on such small ops (results are identical either way).

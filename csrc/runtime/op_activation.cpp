@@ -71,6 +71,23 @@ std::unique_ptr<Op> build_lut_activation(BuildContext& ctx) {
       case tfl::kQuantize:
         op->p = ops::prepare_requantize(x.scale, x.zero_point, o.scale, o.zero_point);
         table = "requantize_"; break;
+      // ---- math ops
+      case tfl::kLeakyRelu:
+        op->p = ops::prepare_leaky_relu(ctx.op().options.alpha, x.scale, x.zero_point, o.scale, o.zero_point);
+        table = "leaky_relu_"; break;
+      case tfl::kElu:
+        op->p = ops::prepare_elu(x.scale, x.zero_point, o.scale, o.zero_point);
+        table = "elu_"; break;
+      case tfl::kGelu:
+        op->p = ops::prepare_gelu(ctx.op().options.approximate, x.scale, x.zero_point, o.scale, o.zero_point);
+        table = "gelu_"; break;
+      case tfl::kExp:
+        op->p = ops::prepare_exp(x.scale, x.zero_point, o.scale, o.zero_point);
+        table = "exp_"; break;
+      case tfl::kRsqrt:
+        op->p = ops::prepare_rsqrt(x.scale, x.zero_point, o.scale, o.zero_point);
+        table = "rsqrt_"; break;
+      // ---- end math ops
       default:
         ctx.fail("is not an elementwise activation");
     }

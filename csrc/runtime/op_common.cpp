@@ -4,6 +4,7 @@
 
 #include "model/tflite_schema.h"
 #include "runtime/op.h"
+#include "runtime/op_shape.h"
 
 namespace edgekd {
 
@@ -178,7 +179,31 @@ std::unique_ptr<Op> build_op(BuildContext& ctx) {
     case tfl::kReadVariable: op = build_resource_copy(ctx, true); break;
     case tfl::kAssignVariable: op = build_resource_copy(ctx, false); break;
     // --- end of stateful ops ---
-    case tfl::kShape: case tfl::kStridedSlice: case tfl::kPack:
+    // Shape and reduction ops (op_shape.h).
+    case tfl::kTranspose: op = build_transpose(ctx); break;
+    case tfl::kSlice: op = build_slice(ctx); break;
+    case tfl::kStridedSlice: op = build_strided_slice(ctx); break;
+    case tfl::kSplit: case tfl::kSplitV: op = build_split(ctx); break;
+    case tfl::kDepthToSpace: case tfl::kSpaceToDepth: op = build_space_depth(ctx); break;
+    case tfl::kGather: op = build_gather(ctx); break;
+    case tfl::kExpandDims: op = build_expand_dims(ctx); break;
+    case tfl::kResizeBilinear: case tfl::kResizeNearestNeighbor: op = build_resize(ctx); break;
+    case tfl::kSum: case tfl::kReduceMax: op = build_reduce(ctx); break;
+    case tfl::kArgMax: case tfl::kArgMin: op = build_arg_minmax(ctx); break;
+    // End of the shape and reduction ops.
+    // ---- math ops
+    case tfl::kSub: case tfl::kSquaredDifference: case tfl::kDiv: case tfl::kPrelu: case tfl::kMaximum:
+    case tfl::kMinimum:
+      op = build_math_binary(ctx);
+      break;
+    case tfl::kLeakyRelu: case tfl::kElu: case tfl::kGelu: case tfl::kExp: case tfl::kRsqrt:
+      op = build_lut_activation(ctx);
+      break;
+    case tfl::kLogSoftmax: op = build_log_softmax(ctx); break;
+    case tfl::kBatchMatMul: op = build_batch_matmul(ctx); break;
+    case tfl::kTransposeConv: op = build_transpose_conv(ctx); break;
+    // ---- end math ops
+    case tfl::kShape: case tfl::kPack:
       ctx.fail("could not be folded at load: only static shape computations on constant int32 values are "
                "supported");
     default:

@@ -28,7 +28,7 @@ std::unique_ptr<Op> build_concat(BuildContext& ctx) {
   ctx.expect_int8_per_tensor(out, "output");
   const RtTensor& o = ctx.tensor(out);
   const size_t rank = ctx.tensor(ctx.input(0)).shape.size();
-  if (rank == 0 || rank > 4) ctx.fail_tensor(ctx.input(0), "rank must be 1 to 4");
+  if (rank == 0 || rank > 6) ctx.fail_tensor(ctx.input(0), "rank must be 1 to 6");
   int axis = ctx.op().options.axis;
   if (axis < 0) axis += static_cast<int>(rank);
   if (axis < 0 || axis >= static_cast<int>(rank)) ctx.fail("axis " + std::to_string(ctx.op().options.axis) + " out of range");

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "model/tflite_schema.h"
+#include "runtime/op_shape.h"
 
 namespace edgekd {
 namespace {
@@ -32,9 +33,7 @@ std::vector<int32_t> fold_strided_slice(BuildContext& ctx) {
   ctx.expect_io(4, 4, 1);
   const OpOptions& o = ctx.op().options;
   if (o.ellipsis_mask || o.new_axis_mask) ctx.fail("ellipsis / new-axis masks cannot be folded");
-  const int in = ctx.input(0);
-  if (ctx.tensor(in).shape.size() != 1) ctx.fail_tensor(in, "only 1-D constant slices are folded");
-  const std::vector<int32_t> v = ctx.const_ints(in, "input");
+  const std::vector<int32_t> v = ctx.const_ints(ctx.input(0), "input");
   const std::vector<int32_t> b = ctx.const_ints(ctx.input(1), "begin");
   const std::vector<int32_t> e = ctx.const_ints(ctx.input(2), "end");
   const std::vector<int32_t> s = ctx.const_ints(ctx.input(3), "strides");
@@ -94,13 +93,21 @@ std::vector<bool> fold_shape_ops(const ModelDef& model, std::vector<RtTensor>& t
         break;
       }
       case tfl::kStridedSlice:
-        if (!all_inputs_constant(ctx)) break;  // a slice of activations: build_op reports it unsupported
+        // Slices of activations, and of constants other than 1-D int32 values, run at run time (op_slice.cpp).
+        if (!all_inputs_constant(ctx) || op.inputs.empty() || op.inputs[0] < 0 ||
+            tensors[op.inputs[0]].type != tfl::kInt32 || tensors[op.inputs[0]].shape.size() != 1)
+          break;
         set_folded(ctx, ctx.output(0), fold_strided_slice(ctx));
         folded[i] = true;
         break;
       case tfl::kPack:
         if (!all_inputs_constant(ctx)) break;
         set_folded(ctx, ctx.output(0), fold_pack(ctx));
+        folded[i] = true;
+        break;
+      case tfl::kTranspose:  // layout transposes of constants (weights of models exported from PyTorch)
+        if (!all_inputs_constant(ctx)) break;
+        fold_transpose(ctx);
         folded[i] = true;
         break;
       default:

@@ -30,6 +30,10 @@
 namespace edgekd {
 namespace ops {
 
+using detail::check_unary;
+using detail::float_function_lut;
+using detail::make_lut;
+
 void lut_s8(const LutParams& p, const int8_t* in, int8_t* out, size_t n) {
   const int8_t* t = p.table;
   const size_t split = p.block > 0 ? n - n % static_cast<size_t>(p.block) : n;
@@ -37,40 +41,6 @@ void lut_s8(const LutParams& p, const int8_t* in, int8_t* out, size_t n) {
   const int8_t* tail = p.tail;
   for (size_t i = split; i < n; ++i) out[i] = tail[static_cast<uint8_t>(in[i])];
 }
-
-namespace {
-
-template <class F>
-LutParams make_lut(F f) {
-  LutParams p;
-  for (int v = -128; v < 128; ++v) p.table[static_cast<uint8_t>(v)] = f(v);
-  std::copy(p.table, p.table + 256, p.tail);
-  return p;
-}
-
-void check_unary(const char* op, float in_scale, int32_t in_zp, float out_scale, int32_t out_zp) {
-  detail::check_scale(op, "input scale", in_scale);
-  detail::check_scale(op, "output scale", out_scale);
-  detail::check_zero_point(op, "input zero point", in_zp);
-  detail::check_zero_point(op, "output zero point", out_zp);
-}
-
-// kernels/internal/common.h LUTPopulateInt8.
-template <class F>
-LutParams float_function_lut(float in_scale, int32_t in_zp, float out_scale, int32_t out_zp, F f) {
-  const float inverse_scale = 1 / out_scale;
-  return make_lut([&](int v) -> int8_t {
-    const float x = in_scale * static_cast<float>(v - in_zp);
-    const float y = f(x);
-    const float rescaled = std::round(y * inverse_scale);
-    const float shifted = rescaled + static_cast<float>(out_zp);
-    // Only NaN or a denormal output scale leaves int32 here; LiteRT's x86 build then gives INT_MIN (-> -128).
-    const int32_t q = detail::truncate_to_int32_x86(shifted);
-    return static_cast<int8_t>(std::max(-128, std::min(127, q)));
-  });
-}
-
-}  // namespace
 
 LutParams prepare_relu(ReluKind kind, float in_scale, int32_t in_zp, float out_scale, int32_t out_zp) {
   const char* op = kind == ReluKind::kRelu ? "RELU" : kind == ReluKind::kRelu6 ? "RELU6" : "RELU_N1_TO_1";

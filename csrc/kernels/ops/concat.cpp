@@ -23,7 +23,7 @@ ConcatParams prepare_concat(int num_inputs, const int* const* in_dims, int rank,
                             Activation act) {
   const char* op = "CONCATENATION";
   if (num_inputs < 1) detail::fail(op, "inputs", "must be at least one");
-  if (rank < 1 || rank > 4) detail::fail(op, "input rank", "must be 1..4, got " + std::to_string(rank));
+  if (rank < 1 || rank > 6) detail::fail(op, "input rank", "must be 1..6, got " + std::to_string(rank));
   if (axis < -rank || axis >= rank)
     detail::fail(op, "axis", std::to_string(axis) + " is out of range for rank " + std::to_string(rank));
   if (act != Activation::kNone) detail::fail(op, "fused activation", "must be NONE");
@@ -62,9 +62,6 @@ ConcatParams prepare_concat(int num_inputs, const int* const* in_dims, int rank,
     axis_total += d[axis];
   }
   p.out_copy_size = int64_t(axis_total) * inner;
-  int out_dims[4];
-  for (int i = 0; i < rank; ++i) out_dims[i] = i == axis ? axis_total : d0[i];
-  p.out_shape = shape4(out_dims, rank);
   return p;
 }
 

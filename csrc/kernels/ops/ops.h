@@ -195,7 +195,7 @@ PadParams prepare_pad(const int* in_dims, int rank, const int32_t* paddings, int
 void pad_s8(const PadParams& p, const int8_t* in, int8_t* out);
 
 // ------------------------------------------------------------------------------------------------
-// CONCATENATION (concatenation.cc). axis is in the input's own rank (negative counts from the end).
+// CONCATENATION (concatenation.cc), rank 1..6. axis is in the input's own rank (negative counts from the end).
 // LiteRT 2.3.0's int8 kernel requires every input's scale / zero point to equal the output's; an input
 // that differs is requantized the way reference ConcatenationWithScaling does (see concat.cpp).
 struct ConcatInput {
@@ -209,7 +209,6 @@ struct ConcatParams {
   int64_t outer = 1;      // product of dims before the axis
   std::vector<ConcatInput> inputs;
   int64_t out_copy_size = 0;
-  Shape4 out_shape;
 };
 ConcatParams prepare_concat(int num_inputs, const int* const* in_dims, int rank, int axis,
                             const float* in_scales, const int32_t* in_zps, float out_scale, int32_t out_zp,

@@ -1,6 +1,7 @@
 // Private helpers shared by the op implementations (not part of the public ops.h contract).
 #pragma once
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -29,6 +30,38 @@ inline void quantize_multiplier(double real, int32_t* m, int* shift) {
   int32_t s = 0;
   edgekd::quantize_multiplier(real, m, &s);
   *shift = s;
+}
+
+// Table activations (activations.cpp, math_unary.cpp): `f(v)` for every int8 v, the tail equal to the table.
+template <class F>
+LutParams make_lut(F f) {
+  LutParams p;
+  for (int v = -128; v < 128; ++v) p.table[static_cast<uint8_t>(v)] = f(v);
+  std::copy(p.table, p.table + 256, p.tail);
+  return p;
+}
+
+// Scales and zero points of a unary op's input and output.
+inline void check_unary(const char* op, float in_scale, int32_t in_zp, float out_scale, int32_t out_zp) {
+  check_scale(op, "input scale", in_scale);
+  check_scale(op, "output scale", out_scale);
+  check_zero_point(op, "input zero point", in_zp);
+  check_zero_point(op, "output zero point", out_zp);
+}
+
+// kernels/internal/common.h LUTPopulateInt8: the float function f on every dequantized input, requantized.
+template <class F>
+LutParams float_function_lut(float in_scale, int32_t in_zp, float out_scale, int32_t out_zp, F f) {
+  const float inverse_scale = 1 / out_scale;
+  return make_lut([&](int v) -> int8_t {
+    const float x = in_scale * static_cast<float>(v - in_zp);
+    const float y = f(x);
+    const float rescaled = std::round(y * inverse_scale);
+    const float shifted = rescaled + static_cast<float>(out_zp);
+    // Only NaN or a denormal output scale leaves int32 here; LiteRT's x86 build then gives INT_MIN (-> -128).
+    const int32_t q = truncate_to_int32_x86(shifted);
+    return static_cast<int8_t>(std::max(-128, std::min(127, q)));
+  });
 }
 
 // gemmlowp's int16 SaturatingRoundingDoublingHighMul (HARD_SWISH).
