@@ -2,11 +2,11 @@
 # Fuzzes edgekd's .tflite reader / verifier / loader with libFuzzer, ASan and UBSan for a short run.
 #   scripts/fuzz_model.sh [seconds=60] [build-dir=build-fuzz]
 # The whole core is built with -fsanitize=fuzzer-no-link so coverage guides the fuzzer through the reader.
-# The seed corpus holds valid models: those in tests/data and tests/data/state, and (when the Python
-# package is importable) the
-# writer's one-op models and small networks, plus tests/data/fuzz (inputs that once crashed it). Crashes land
-# in $BUILD/crashes and fail the script. The seed is fixed (FUZZ_SEED, default 1) so a CI run replays a
-# prefix of what a longer local run with the same seed has already explored.
+# The seed corpus holds valid models: those in tests/data and tests/data/state (LSTM, SVDF, resource
+# variables), and (when the Python package is importable) the writer's one-op models and small networks,
+# plus tests/data/fuzz (inputs that once crashed it). Crashes land in $BUILD/crashes and fail the script.
+# The seed is fixed (FUZZ_SEED, default 1) so a CI run replays a prefix of what a longer local run with the
+# same seed has already explored.
 set -euo pipefail
 SECONDS_TO_RUN="${1:-60}"
 BUILD="${2:-build-fuzz}"
