@@ -2,10 +2,11 @@
 # Fuzzes edgekd's .tflite reader / verifier / loader with libFuzzer, ASan and UBSan for a short run.
 #   scripts/fuzz_model.sh [seconds=60] [build-dir=build-fuzz]
 # The whole core is built with -fsanitize=fuzzer-no-link so coverage guides the fuzzer through the reader.
-# The seed corpus holds valid models: those in tests/data, and (when the Python package is importable) the
-# writer's one-op models and small networks, plus tests/data/fuzz (inputs that once crashed it). Crashes land
-# in $BUILD/crashes and fail the script. The seed is fixed (FUZZ_SEED, default 1) so a CI run replays a
-# prefix of what a longer local run with the same seed has already explored.
+# The seed corpus holds valid models: those in tests/data and tests/data/state (LSTM, SVDF, resource
+# variables), and (when the Python package is importable) the writer's one-op models and small networks,
+# plus tests/data/fuzz (inputs that once crashed it). Crashes land in $BUILD/crashes and fail the script.
+# The seed is fixed (FUZZ_SEED, default 1) so a CI run replays a prefix of what a longer local run with the
+# same seed has already explored.
 set -euo pipefail
 SECONDS_TO_RUN="${1:-60}"
 BUILD="${2:-build-fuzz}"
@@ -22,6 +23,7 @@ CORPUS="$BUILD/corpus"
 mkdir -p "$CORPUS" "$BUILD/crashes"
 cp tests/data/*.tflite "$CORPUS"/ 2>/dev/null || true
 cp tests/data/float/*.tflite "$CORPUS"/ 2>/dev/null || true  # float32 and float16-weight models
+cp tests/data/state/*.tflite "$CORPUS"/ 2>/dev/null || true  # LSTM and SVDF models (variable tensors)
 cp tests/data/fuzz/* "$CORPUS"/ 2>/dev/null || true  # inputs that once crashed the fuzzer (regressions)
 # The Python seeds need edgekd importable by $PYTHON (default: python3 on PATH, an activated venv's own);
 # in CI a failure here is an install problem and fails the run.

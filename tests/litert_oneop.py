@@ -37,6 +37,7 @@ class T:
     zero_point: int = 0
     data: np.ndarray | None = None
     quantized_dimension: int = 0
+    variable: bool = False  # state kept across invocations (Tensor.is_variable)
 
 
 @dataclass
@@ -46,6 +47,7 @@ class Op:
     outputs: list
     options_type: int = 0   # BuiltinOptions index, 0 = none
     options: dict = field(default_factory=dict)  # slot -> (kind, value), kind in {"i8","i32","f32","bool"}
+    intermediates: list = field(default_factory=list)  # tensor indices (Operator.intermediates)
 
 
 def _vec(b, items, prepend):
@@ -109,6 +111,8 @@ def build_model(tensors: list[T], op: Op | list[Op], inputs: list[int], outputs:
         b.PrependUOffsetTRelativeSlot(3, name, 0)
         if quant is not None:
             b.PrependUOffsetTRelativeSlot(4, quant, 0)
+        if t.variable:
+            b.PrependBoolSlot(5, True, False)
         tensor_offsets.append(b.EndObject())
 
     op_offsets = []
@@ -128,6 +132,7 @@ def build_model(tensors: list[T], op: Op | list[Op], inputs: list[int], outputs:
             opts = b.EndObject()
         op_in = _vec(b, op.inputs, "i")
         op_out = _vec(b, op.outputs, "i")
+        op_inter = _vec(b, op.intermediates, "i") if op.intermediates else None
         b.StartObject(12)
         b.PrependUint32Slot(0, codes.index(op.code), 0)
         b.PrependUOffsetTRelativeSlot(1, op_in, 0)
@@ -135,6 +140,8 @@ def build_model(tensors: list[T], op: Op | list[Op], inputs: list[int], outputs:
         if opts is not None:
             b.PrependUint8Slot(3, op.options_type, 0)
             b.PrependUOffsetTRelativeSlot(4, opts, 0)
+        if op_inter is not None:
+            b.PrependUOffsetTRelativeSlot(8, op_inter, 0)
         op_offsets.append(b.EndObject())
 
     tensors_vec = _vec(b, tensor_offsets, "o")

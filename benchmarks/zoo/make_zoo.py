@@ -216,13 +216,19 @@ def convert(model: keras.Model, samples: int, seed: int = 0, kind: str = "int8")
         conv.optimizations = [tf.lite.Optimize.DEFAULT]
         conv.target_spec.supported_types = [tf.float16]
     elif kind == "int8":
-        conv.optimizations = [tf.lite.Optimize.DEFAULT]
-        conv.representative_dataset = representative
-        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        conv.inference_input_type = tf.int8
-        conv.inference_output_type = tf.int8
+        return convert_int8(conv, representative)
     elif kind != "float32":
         raise ValueError(f"unknown conversion {kind!r}")
+    return conv.convert()
+
+
+def convert_int8(conv: "tf.lite.TFLiteConverter", representative) -> bytes:
+    """Full-integer post-training quantization with int8 input and output."""
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = representative
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = tf.int8
+    conv.inference_output_type = tf.int8
     return conv.convert()
 
 

@@ -7,8 +7,8 @@ Small zoo models are committed under tests/data/zoo/; the big ones live in $EDGE
 ~/.cache/edgekd/zoo) and are left out, with a note, until make_zoo.py has built them. Needs no TensorFlow.
 
 A selection (``--networks`` of compare.py, paired.py and per_op.py) is a comma-separated list of display
-names, file stems (``resnet8_cifar``) or groups: ``builtin``, ``zoo``, ``ops`` (ZOO_OPS), ``float``, ``all`` (builtin
-and zoo: the networks every runtime runs)."""
+names, file stems (``resnet8_cifar``), paths of .tflite files, or groups: ``builtin``, ``zoo``, ``ops``
+(ZOO_OPS), ``float``, ``all`` (builtin and zoo: the networks every runtime runs)."""
 from __future__ import annotations
 
 import os
@@ -123,6 +123,8 @@ def select(spec: str = "all", warn: bool = True) -> list[Network]:
             wanted.append(part)
         elif part in STEMS:
             wanted.append(STEMS[part])
+        elif part.endswith(".tflite") and Path(part).is_file():
+            wanted.append(part)  # any model file, named by its path
         else:
             raise ValueError(f"unknown network {part!r}; known: builtin, zoo, ops, float, all, "
                              + ", ".join(all_names() + list(FLOAT_ZOO) + list(ZOO_OPS) + list(STEMS)))
@@ -130,6 +132,8 @@ def select(spec: str = "all", warn: bool = True) -> list[Network]:
     for name in dict.fromkeys(wanted):
         if name in BUILTIN:
             out.append(Network(name, "builtin"))
+        elif name.endswith(".tflite"):
+            out.append(Network(name, name))
         elif FILES[name].path.exists():
             out.append(Network(name, str(FILES[name].path)))
         elif warn:

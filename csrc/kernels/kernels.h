@@ -14,6 +14,7 @@
 #include "edgekd/quant.h"
 #include "kernels/ops/math_ops.h"
 #include "kernels/ops/ops.h"
+#include "kernels/ops/recurrent.h"
 #include "kernels/ops/shape_ops.h"
 
 namespace edgekd {
@@ -199,6 +200,8 @@ struct KernelTable {
   OpKernel<DequantizeFn> dequantize;     // s8 -> f32
   OpKernel<PadFn> pad;
   OpKernel<ConcatFn> concat;
+  // --- stateful ops ---
+  OpKernel<ops::MatVecFn> matvec;        // UNIDIRECTIONAL_SEQUENCE_LSTM and SVDF matrix-vector products
   ShapeOpKernels shape;                  // shape and reduction ops
   // ---- math ops
   OpKernel<BinaryFn> binary;             // SUB, SQUARED_DIFFERENCE, DIV, PRELU, MAXIMUM, MINIMUM

@@ -84,6 +84,7 @@ KernelTable ref_table() {
   t.dequantize = {"dequantize_s8_f32_ref", r, &ops::dequantize_s8_f32};
   t.pad = {"pad_s8_ref", r, &ops::pad_s8};
   t.concat = {"concat_s8_ref", r, &ops::concat_s8};
+  t.matvec = {"matvec_s8_ref", r, &ops::matvec_s8_ref};
   t.shape = shape_op_kernels_ref();
   // ---- math ops
   t.binary = {"binary_s8_ref", r, &ops::binary_s8_ref};
@@ -122,6 +123,7 @@ struct OpTwins {
   OpKernel<MulFn> mul;
   OpKernel<MeanHwFn> mean_hw;
   OpKernel<ResizeBilinearFn> resize_bilinear;  // shape ops; none: the ref entry
+  OpKernel<ops::MatVecFn> matvec;  // stateful ops (LSTM, SVDF)
 };
 
 KernelTable path_table(Isa isa, const GemmKernel* gemm, const DwConvKernel* dwconv, const OpTwins& twins) {
@@ -133,6 +135,7 @@ KernelTable path_table(Isa isa, const GemmKernel* gemm, const DwConvKernel* dwco
   t.mul = twins.mul;
   t.mean_hw = twins.mean_hw;
   if (twins.resize_bilinear.fn) t.shape.resize_bilinear = twins.resize_bilinear;
+  t.matvec = twins.matvec;
   add_math_twins(isa, &t);
   set_float_kernels(&t);
   return t;
@@ -143,19 +146,22 @@ KernelTable path_table(Isa isa, const GemmKernel* gemm, const DwConvKernel* dwco
 const OpTwins kX86Twins{{"add_s8_avx2", Isa::kAvx2, &ops::detail::add_s8_avx2},
                         {"mul_s8_avx2", Isa::kAvx2, &ops::detail::mul_s8_avx2},
                         {"mean_hw_s8_avx2", Isa::kAvx2, &ops::detail::mean_hw_s8_avx2},
-                        {"resize_bilinear_s8_avx2", Isa::kAvx2, &ops::detail::resize_bilinear_s8_avx2}};
+                        {"resize_bilinear_s8_avx2", Isa::kAvx2, &ops::detail::resize_bilinear_s8_avx2},
+                        {"matvec_s8_avx2", Isa::kAvx2, &ops::detail::matvec_s8_avx2}};
 #endif
 #ifdef EDGEKD_HAVE_AVX512VNNI
 const OpTwins kAvx512Twins{{"add_s8_avx512vnni", Isa::kAvx512Vnni, &ops::detail::add_s8_avx512vnni},
                            {"mul_s8_avx512vnni", Isa::kAvx512Vnni, &ops::detail::mul_s8_avx512vnni},
                            {"mean_hw_s8_avx2", Isa::kAvx2, &ops::detail::mean_hw_s8_avx2},
-                           {"resize_bilinear_s8_avx2", Isa::kAvx2, &ops::detail::resize_bilinear_s8_avx2}};
+                           {"resize_bilinear_s8_avx2", Isa::kAvx2, &ops::detail::resize_bilinear_s8_avx2},
+                           {"matvec_s8_avx2", Isa::kAvx2, &ops::detail::matvec_s8_avx2}};
 #endif
 #ifdef EDGEKD_HAVE_NEON
 const OpTwins kArmTwins{{"add_s8_neon", Isa::kNeon, &ops::detail::add_s8_neon},
                         {"mul_s8_neon", Isa::kNeon, &ops::detail::mul_s8_neon},
                         {"mean_hw_s8_neon", Isa::kNeon, &ops::detail::mean_hw_s8_neon},
-                        {"resize_bilinear_s8_neon", Isa::kNeon, &ops::detail::resize_bilinear_s8_neon}};
+                        {"resize_bilinear_s8_neon", Isa::kNeon, &ops::detail::resize_bilinear_s8_neon},
+                        {"matvec_s8_ref", Isa::kRef, &ops::matvec_s8_ref}};
 #endif
 
 }  // namespace
@@ -224,7 +230,9 @@ std::vector<KernelFamily> kernel_families(const KernelTable& t) {
           {"batch_matmul", t.batch_matmul.name, t.batch_matmul.isa},
           {"transpose_conv", t.transpose_conv.name, t.transpose_conv.isa},
           {"gemm_f32", t.gemm_f32->name, t.gemm_f32->isa},
-          {"depthwise_conv2d_f32", t.dwconv_f32->name, t.dwconv_f32->isa}};
+          {"depthwise_conv2d_f32", t.dwconv_f32->name, t.dwconv_f32->isa},
+          // --- stateful ops ---
+          {"matvec", t.matvec.name, t.matvec.isa}};
 }
 
 }  // namespace edgekd

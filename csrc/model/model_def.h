@@ -48,6 +48,14 @@ struct OpOptions {
   bool slice_offset = false;
   int values_count = 0;
   std::vector<int32_t> squeeze_dims;
+  // Stateful ops (UNIDIRECTIONAL_SEQUENCE_LSTM, SVDF).
+  float cell_clip = 0.0f, proj_clip = 0.0f;
+  bool time_major = false;
+  bool asymmetric_quantize_inputs = false;
+  bool diagonal_recurrent_tensors = false;
+  int rank = 0;
+  std::string container, shared_name;  // VAR_HANDLE: the resource variable's key
+  int init_subgraph_index = 0;         // CALL_ONCE
   // Shape and reduction ops.
   int num_splits = 0;
   int batch_dims = 0;
@@ -67,6 +75,7 @@ struct OperatorDef {
   std::string custom_code;
   int version = 1;
   std::vector<int32_t> inputs, outputs;  // -1 = optional input absent
+  std::vector<int32_t> intermediates;    // tensors that carry quantization for an op's inner stages (LSTM)
   OpOptions options;
 };
 
@@ -80,9 +89,9 @@ struct ModelDef {
   int num_subgraphs = 0;
 };
 
-// Parses subgraph 0 of a .tflite flatbuffer. `data` must outlive the result (buffers point into it).
-// Throws std::invalid_argument naming the field on any malformed, truncated or out-of-range content.
-ModelDef read_tflite(const uint8_t* data, size_t size);
+// Parses subgraph 0 (or another) of a .tflite flatbuffer. `data` must outlive the result (buffers point into
+// it). Throws std::invalid_argument naming the field on any malformed, truncated or out-of-range content.
+ModelDef read_tflite(const uint8_t* data, size_t size, int subgraph = 0);
 
 // Checks indices, types, shapes and buffer sizes across the model (see verifier.cpp).
 void verify_model(const ModelDef& model);

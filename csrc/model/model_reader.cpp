@@ -113,6 +113,27 @@ OpOptions read_options(const Table& o, int code) {
       for (uint32_t i = 0; i < v.size(); ++i) x.squeeze_dims.push_back(v.at<int32_t>(i));
       break;
     }
+    // --- stateful ops ---
+    case tfl::kUnidirectionalSequenceLstm:
+      x.activation = o.scalar<int8_t>(f::kLstmActivation, 0, "fused_activation_function");
+      x.cell_clip = o.scalar<float>(f::kLstmCellClip, 0.0f, "cell_clip");
+      x.proj_clip = o.scalar<float>(f::kLstmProjClip, 0.0f, "proj_clip");
+      x.time_major = o.scalar<uint8_t>(f::kLstmTimeMajor, 0, "time_major") != 0;
+      x.asymmetric_quantize_inputs = o.scalar<uint8_t>(f::kLstmAsymmetricQuantizeInputs, 0, "asymmetric_quantize_inputs") != 0;
+      x.diagonal_recurrent_tensors = o.scalar<uint8_t>(f::kLstmDiagonalRecurrentTensors, 0, "diagonal_recurrent_tensors") != 0;
+      break;
+    case tfl::kSvdf:
+      x.rank = o.scalar<int32_t>(f::kSvdfRank, 0, "rank");
+      x.activation = o.scalar<int8_t>(f::kSvdfActivation, 0, "fused_activation_function");
+      x.asymmetric_quantize_inputs = o.scalar<uint8_t>(f::kSvdfAsymmetricQuantizeInputs, 0, "asymmetric_quantize_inputs") != 0;
+      break;
+    case tfl::kVarHandle:
+      x.container = o.string(f::kVarHandleContainer, "container");
+      x.shared_name = o.string(f::kVarHandleSharedName, "shared_name");
+      break;
+    case tfl::kCallOnce:
+      x.init_subgraph_index = o.scalar<int32_t>(f::kCallOnceInitSubgraph, 0, "init_subgraph_index");
+      break;
     // Shape and reduction ops.
     case tfl::kSum:
     case tfl::kReduceMax:
@@ -180,7 +201,7 @@ struct OpCode {
 
 }  // namespace
 
-ModelDef read_tflite(const uint8_t* data, size_t size) {
+ModelDef read_tflite(const uint8_t* data, size_t size, int subgraph) {
   if (data == nullptr || size < 8) Bytes::fail("file", "is too small to be a .tflite model (" + std::to_string(size) + " bytes)");
   // Buffers stored after the flatbuffer (offset/size) may make the file larger than 2 GiB; the flatbuffer
   // part itself is addressed with 32-bit offsets.
@@ -231,11 +252,14 @@ ModelDef read_tflite(const uint8_t* data, size_t size) {
     }
   }
 
-  // Subgraph 0.
+  // The subgraph asked for (0: the main graph).
   const Vector subgraphs = model.vector(f::kModelSubgraphs, 4, "subgraphs");
   out.num_subgraphs = static_cast<int>(subgraphs.size());
   if (subgraphs.size() == 0) Bytes::fail("Model.subgraphs", "is empty: the model has no graph");
-  const Table sg = model.table_at(subgraphs, 0);
+  if (subgraph < 0 || static_cast<uint32_t>(subgraph) >= subgraphs.size())
+    Bytes::fail("Model.subgraphs", "has no subgraph " + std::to_string(subgraph) + " (it has " +
+                                       std::to_string(subgraphs.size()) + ")");
+  const Table sg = model.table_at(subgraphs, static_cast<uint32_t>(subgraph));
 
   const Vector tensors_v = sg.vector(f::kSubgraphTensors, 4, "tensors");
   out.tensors.resize(tensors_v.size());
@@ -268,6 +292,7 @@ ModelDef read_tflite(const uint8_t* data, size_t size) {
     od.custom_code = codes[ci].custom;
     od.inputs = read_int_vector(o, f::kOpInputs, "inputs");
     od.outputs = read_int_vector(o, f::kOpOutputs, "outputs");
+    od.intermediates = read_int_vector(o, f::kOpIntermediates, "intermediates");
     od.options = read_options(o.table(f::kOpBuiltinOptions, "builtin_options"), od.builtin_code);
   }
   return out;

@@ -56,7 +56,7 @@ const char* tfl::tensor_type_name(int type) {
     case kFloat32: return "float32"; case kFloat16: return "float16"; case kInt32: return "int32";
     case kUInt8: return "uint8"; case kInt64: return "int64"; case kString: return "string";
     case kBool: return "bool"; case kInt16: return "int16"; case kComplex64: return "complex64";
-    case kInt8: return "int8"; case kFloat64: return "float64";
+    case kInt8: return "int8"; case kFloat64: return "float64"; case kResourceType: return "resource";
     default: return "unknown type";
   }
 }

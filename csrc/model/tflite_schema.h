@@ -30,6 +30,13 @@ enum ShapeOp : int {
   kArgMax = 56, kSlice = 65, kExpandDims = 70, kSum = 74, kArgMin = 79, kReduceMax = 82,
   kResizeNearestNeighbor = 97, kSplitV = 102,
 };
+// Stateful ops: variable tensors, the integer LSTM and SVDF (op_lstm.cpp, op_svdf.cpp).
+enum StatefulOp : int {
+  kSvdf = 27, kUnidirectionalSequenceLstm = 44, kCallOnce = 129, kVarHandle = 142, kReadVariable = 143,
+  kAssignVariable = 144,
+};
+// A resource handle (VAR_HANDLE's output): TensorType RESOURCE.
+constexpr int kResourceType = 13;
 // Any builtin code's name ("TRANSPOSE"), nullptr past the codes tflite_names.cpp knows.
 const char* builtin_op_name(int code);
 
@@ -53,7 +60,7 @@ constexpr int kQuantMin = 0, kQuantMax = 1, kQuantScale = 2, kQuantZeroPoint = 3
               kQuantQuantizedDimension = 6;
 // table Operator (builtin_options is a union: 3 = type, 4 = value)
 constexpr int kOpOpcodeIndex = 0, kOpInputs = 1, kOpOutputs = 2, kOpBuiltinOptionsType = 3,
-              kOpBuiltinOptions = 4, kOpCustomOptions = 5;
+              kOpBuiltinOptions = 4, kOpCustomOptions = 5, kOpIntermediates = 8;
 // table Buffer
 constexpr int kBufferData = 0, kBufferOffset = 1, kBufferSize = 2;
 // Conv2DOptions
@@ -84,6 +91,14 @@ constexpr int kSliceBeginMask = 0, kSliceEndMask = 1, kSliceEllipsisMask = 2, kS
 constexpr int kPackValuesCount = 0, kPackAxis = 1;
 // SqueezeOptions
 constexpr int kSqueezeDims = 0;
+// --- stateful ops ---
+// UnidirectionalSequenceLSTMOptions
+constexpr int kLstmActivation = 0, kLstmCellClip = 1, kLstmProjClip = 2, kLstmTimeMajor = 3,
+              kLstmAsymmetricQuantizeInputs = 4, kLstmDiagonalRecurrentTensors = 5;
+// SVDFOptions
+constexpr int kSvdfRank = 0, kSvdfActivation = 1, kSvdfAsymmetricQuantizeInputs = 2;
+// VarHandleOptions, CallOnceOptions
+constexpr int kVarHandleContainer = 0, kVarHandleSharedName = 1, kCallOnceInitSubgraph = 0;
 // Shape and reduction ops' options.
 // SplitOptions / SplitVOptions
 constexpr int kSplitNumSplits = 0;

@@ -24,6 +24,7 @@ int64_t type_size(int type) {
     case tfl::kInt64: case tfl::kFloat64: case tfl::kComplex64: return 8;
     case tfl::kFloat16: case tfl::kInt16: return 2;
     case tfl::kInt8: case tfl::kUInt8: case tfl::kBool: return 1;
+    case tfl::kResourceType: return 4;  // a handle: VAR_HANDLE's output, never stored
     default: return 0;
   }
 }
@@ -59,7 +60,6 @@ void verify_model(const ModelDef& m) {
     if (t.buffer >= m.buffers.size())
       fail(who + ": buffer index " + std::to_string(t.buffer) + " out of range (" +
            std::to_string(m.buffers.size()) + " buffers)");
-    if (t.is_variable) fail(who + ": variable tensors are not supported");
     if (t.sparse) fail(who + ": sparse tensors are not supported");
     if (t.shape.size() > kMaxRank)
       fail(who + ": rank " + std::to_string(t.shape.size()) + " exceeds the supported maximum of 6");
@@ -108,12 +108,16 @@ void verify_model(const ModelDef& m) {
     check_index(m.inputs[i], "subgraph input " + std::to_string(i), false);
     if (m.buffers[m.tensors[m.inputs[i]].buffer].size != 0)
       fail("subgraph input " + describe_tensor(m, m.inputs[i]) + " is a constant");
+    if (m.tensors[m.inputs[i]].is_variable)
+      fail("subgraph input " + describe_tensor(m, m.inputs[i]) + " is a variable tensor (state the model keeps)");
     ready[m.inputs[i]] = 1;
     is_input[m.inputs[i]] = 1;
   }
   for (size_t i = 0; i < m.outputs.size(); ++i) check_index(m.outputs[i], "subgraph output " + std::to_string(i), false);
+  // Variable tensors (state kept across inferences) hold a value from the start too; ops update them in
+  // place through their inputs, never as outputs.
   for (int i = 0; i < nt; ++i)
-    if (m.buffers[m.tensors[i].buffer].size != 0) ready[i] = 1;
+    if (m.buffers[m.tensors[i].buffer].size != 0 || m.tensors[i].is_variable) ready[i] = 1;
 
   // Operators must come in execution order: each input exists before the op, each output once.
   for (const OperatorDef& op : m.operators) {
@@ -124,7 +128,11 @@ void verify_model(const ModelDef& m) {
         fail(who + " input " + std::to_string(k) + " reads " + describe_tensor(m, op.inputs[k]) +
              " before any op produces it");
     }
-    if (op.outputs.empty()) fail(who + " has no outputs");
+    for (size_t k = 0; k < op.intermediates.size(); ++k)
+      check_index(op.intermediates[k], who + " intermediate " + std::to_string(k), true);
+    // Ops that only update state (ASSIGN_VARIABLE, CALL_ONCE) have no outputs.
+    if (op.outputs.empty() && op.builtin_code != tfl::kAssignVariable && op.builtin_code != tfl::kCallOnce)
+      fail(who + " has no outputs");
     for (size_t k = 0; k < op.outputs.size(); ++k) {
       check_index(op.outputs[k], who + " output " + std::to_string(k), false);
       const int o = op.outputs[k];

@@ -30,6 +30,7 @@ py::dtype numpy_dtype(DType d) {
     case DType::kUInt8: return py::dtype::of<uint8_t>();
     case DType::kInt64: return py::dtype::of<int64_t>();
     case DType::kInt8: return py::dtype::of<int8_t>();
+    case DType::kInt16: return py::dtype::of<int16_t>();
     default: return py::dtype("V1");
   }
 }
@@ -46,6 +47,7 @@ py::dict tensor_dict(const TensorInfo& t) {
   d["quantized_dimension"] = t.quantized_dimension;
   d["bytes"] = t.bytes;
   d["is_constant"] = t.is_constant;
+  d["is_variable"] = t.is_variable;
   if (t.has_edge_quant) d["edge_quantization"] = py::make_tuple(t.edge_scale, t.edge_zero_point);
   else d["edge_quantization"] = py::none();
   return d;
@@ -87,6 +89,8 @@ class PyModel {
     d["num_threads"] = i.num_threads;
     d["num_fused_regions"] = i.num_fused_regions;
     d["num_fused_ops"] = i.num_fused_ops;
+    d["num_variables"] = i.num_variables;
+    d["state_bytes"] = i.state_bytes;
     return d;
   }
   // One call per inference: the arrays are checked and the outputs allocated with the GIL held, then
@@ -148,6 +152,11 @@ class PyModel {
       l.append(d);
     }
     return l;
+  }
+  // Variable tensors back to their initial values, under the model's mutex like a call.
+  void reset_state(bool resource_variables) {
+    std::lock_guard<std::mutex> lock(run_mu_);
+    m_->reset_state(resource_variables);
   }
   size_t num_tensors() const { return m_->num_tensors(); }
   py::dict tensor_info(size_t i) const { return tensor_dict(m_->tensor_info(i)); }
@@ -327,6 +336,7 @@ void register_runtime(py::module_& m) {
       .def("staged_inputs", &PyModel::staged_inputs)
       .def("staged_outputs", &PyModel::staged_outputs)
       .def("run_staged", &PyModel::run_staged)
+      .def("reset_state", &PyModel::reset_state, py::arg("resource_variables") = true)
       .def("profile", &PyModel::profile, py::arg("runs"), py::arg("per_op") = true);
   m.def("runtime_quantize", &quantize, py::arg("x"), py::arg("scale"), py::arg("zero_point"),
         "float32 -> int8 as TFLite's QUANTIZE computes it.");

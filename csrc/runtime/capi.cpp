@@ -115,6 +115,11 @@ edgekd_status edgekd_model_run(edgekd_model* model) {
   return guarded([&] { model->model->run(); });
 }
 
+edgekd_status edgekd_model_reset_state(edgekd_model* model) {
+  if (!model) return fail(EDGEKD_INVALID_ARGUMENT, "model must not be NULL");
+  return guarded([&] { model->model->reset_state(); });
+}
+
 edgekd_status edgekd_model_get_output(const edgekd_model* model, int i, void* data, size_t bytes) {
   if (!model || (!data && bytes)) return fail(EDGEKD_INVALID_ARGUMENT, "model and data must not be NULL");
   if (i < 0) return fail(EDGEKD_INVALID_ARGUMENT, "output index " + std::to_string(i) + " out of range");

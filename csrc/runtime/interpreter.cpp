@@ -16,6 +16,7 @@
 #include "runtime/float_folding.h"
 #include "runtime/op.h"
 #include "runtime/planner.h"
+#include "runtime/resource_variables.h"
 #include "runtime/shape_folding.h"
 #include "runtime/thread_pool.h"
 #include "runtime/unsupported_ops.h"
@@ -32,6 +33,8 @@ struct Model::Impl {
   std::unique_ptr<ThreadPool> pool;
   AlignedBuffer arena;
   AlignedBuffer scratch;
+  AlignedBuffer state;         // variable tensors: they live across inferences, outside the arena
+  std::vector<int> variables;  // their tensor indices
   RunContext ctx;
   std::vector<TensorInfo> inputs, outputs;
   ModelInfo info;
@@ -39,6 +42,8 @@ struct Model::Impl {
   std::vector<std::vector<int>> shape_signatures;
 
   void load(int num_threads, bool keep_all_tensors = false);
+  void place_variables();
+  void reset_state(bool resources = true);
   TensorInfo describe(int t) const;
 };
 
@@ -51,6 +56,7 @@ DType dtype_of(int type) {
     case tfl::kUInt8: return DType::kUInt8;
     case tfl::kInt64: return DType::kInt64;
     case tfl::kInt8: return DType::kInt8;
+    case tfl::kInt16: return DType::kInt16;
     default: return DType::kOther;
   }
 }
@@ -138,7 +144,12 @@ void init_tensors(const ModelDef& def, std::vector<RtTensor>& tensors) {
       t.zero_point = static_cast<int32_t>(d.quant.zero_point[0]);
     }
     const BufferDef& b = def.buffers[d.buffer];
-    if (b.size) t.const_data = b.data;
+    if (d.is_variable) {
+      t.is_variable = true;
+      t.init_data = b.size ? b.data : nullptr;
+    } else if (b.size) {
+      t.const_data = b.data;
+    }
   }
 }
 
@@ -197,6 +208,7 @@ TensorInfo Model::Impl::describe(int t) const {
   if (static_cast<size_t>(t) < shape_signatures.size()) i.shape_signature = shape_signatures[t];
   i.bytes = static_cast<size_t>(x.bytes);
   i.is_constant = x.is_constant();
+  i.is_variable = x.is_variable;
   if (x.quant && x.quant->present()) {
     i.scales = x.quant->scale;
     i.zero_points = x.quant->zero_point;
@@ -219,6 +231,8 @@ void Model::Impl::load(int num_threads, bool keep_all_tensors) {
 
   std::vector<bool> folded = fold_shape_ops(def, tensors);
   fold_float16_dequantize(def, tensors, folded);  // float16 weights
+  const std::vector<bool> resolved = bind_resource_variables(bytes.data(), bytes.size(), def, tensors);
+  for (size_t i = 0; i < folded.size(); ++i) folded[i] = folded[i] || resolved[i];
   info.num_folded_ops = static_cast<int>(std::count(folded.begin(), folded.end(), true));
   std::string first_missing;
   const std::vector<int> missing = build_ops(def, tensors, folded, isa, ops, &first_missing);
@@ -270,7 +284,7 @@ void Model::Impl::load(int num_threads, bool keep_all_tensors) {
   std::vector<ArenaRequest> req;
   std::vector<int> req_tensor;
   for (int t = 0; t < nt; ++t) {
-    if (tensors[t].is_constant() || first[t] < 0) continue;
+    if (tensors[t].is_constant() || tensors[t].is_variable || first[t] < 0) continue;
     req.push_back({static_cast<size_t>(tensors[t].bytes), first[t], last[t]});
     req_tensor.push_back(t);
   }
@@ -281,6 +295,7 @@ void Model::Impl::load(int num_threads, bool keep_all_tensors) {
   for (int t = 0; t < nt; ++t)
     if (tensors[t].is_constant()) ctx.ptrs[t] = const_cast<uint8_t*>(tensors[t].const_data);
   for (size_t r = 0; r < req.size(); ++r) ctx.ptrs[req_tensor[r]] = arena.data() + plan.offsets[r];
+  place_variables();
 
   size_t scratch_bytes = 0;
   for (const auto& op : ops) scratch_bytes = std::max(scratch_bytes, op->scratch_bytes(num_threads));
@@ -324,7 +339,36 @@ void Model::Impl::load(int num_threads, bool keep_all_tensors) {
   info.num_ops = steps;
   info.num_threads = num_threads;
   info.num_fused_regions = static_cast<int>(regions.size());
+  info.num_variables = static_cast<int>(variables.size());
+  info.state_bytes = state.size();
   info.load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Variable tensors get 64-byte aligned slots of their own in `state`, which no inference reuses.
+void Model::Impl::place_variables() {
+  std::vector<size_t> offsets;
+  size_t total = 0;
+  for (size_t t = 0; t < tensors.size(); ++t) {
+    if (!tensors[t].is_variable) continue;
+    variables.push_back(static_cast<int>(t));
+    offsets.push_back(total);
+    total += (static_cast<size_t>(tensors[t].bytes) + 63) / 64 * 64;
+  }
+  state.resize(total);
+  for (size_t v = 0; v < variables.size(); ++v) ctx.ptrs[variables[v]] = state.data() + offsets[v];
+  reset_state();
+}
+
+// LiteRT fills a variable with its int8 zero point (other types: 0); edgekd also starts one that has a buffer
+// in the file from that buffer (LiteRT refuses such files), and a resource variable from the constant its
+// CALL_ONCE init subgraph assigns (LiteRT's reset_all_variables leaves resource variables alone).
+void Model::Impl::reset_state(bool resources) {
+  for (int t : variables) {
+    const RtTensor& x = tensors[t];
+    if (x.is_resource && !resources) continue;
+    if (x.init_data) std::memcpy(ctx.ptrs[t], x.init_data, static_cast<size_t>(x.bytes));
+    else std::memset(ctx.ptrs[t], x.type == tfl::kInt8 ? x.zero_point : 0, static_cast<size_t>(x.bytes));
+  }
 }
 
 std::vector<int> unsupported_ops(const uint8_t* data, size_t size) {
@@ -334,6 +378,8 @@ std::vector<int> unsupported_ops(const uint8_t* data, size_t size) {
   init_tensors(def, tensors);
   std::vector<bool> folded = fold_shape_ops(def, tensors);
   fold_float16_dequantize(def, tensors, folded);  // float16 weights
+  const std::vector<bool> resolved = bind_resource_variables(data, size, def, tensors);
+  for (size_t i = 0; i < folded.size(); ++i) folded[i] = folded[i] || resolved[i];
   std::vector<std::unique_ptr<Op>> ops;
   return build_ops(def, tensors, folded, select_isa_from_env(), ops, nullptr);
 }
@@ -367,17 +413,17 @@ const std::vector<TensorInfo>& Model::inputs() const { return impl_->inputs; }
 const std::vector<TensorInfo>& Model::outputs() const { return impl_->outputs; }
 const ModelInfo& Model::info() const { return impl_->info; }
 const std::vector<SignatureInfo>& Model::signatures() const { return impl_->signatures; }
-size_t Model::num_tensors() const { return impl_->tensors.size(); }
+size_t Model::num_tensors() const { return impl_->def.tensors.size(); }  // the file's (not resource variables)
 
 TensorInfo Model::tensor_info(size_t index) const {
-  if (index >= impl_->tensors.size())
+  if (index >= num_tensors())
     throw std::invalid_argument("tensor index " + std::to_string(index) + " out of range (the model has " +
                                 std::to_string(impl_->tensors.size()) + " tensors)");
   return impl_->describe(static_cast<int>(index));
 }
 
 const void* Model::tensor_data(size_t index) const {
-  if (index >= impl_->tensors.size())
+  if (index >= num_tensors())
     throw std::invalid_argument("tensor index " + std::to_string(index) + " out of range (the model has " +
                                 std::to_string(impl_->tensors.size()) + " tensors)");
   return impl_->ctx.ptrs[index];
@@ -414,6 +460,8 @@ void Model::get_output(size_t i, void* data, size_t bytes) const {
 void Model::run() {
   for (const Op* op : impl_->schedule) op->run(impl_->ctx);
 }
+
+void Model::reset_state(bool resource_variables) { impl_->reset_state(resource_variables); }
 
 std::vector<OpProfile> Model::profile(int runs, bool per_op) {
   if (runs < 1) throw std::invalid_argument("profile: runs must be at least 1");

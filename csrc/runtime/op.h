@@ -31,6 +31,10 @@ struct RtTensor {
   const QuantDef* quant = nullptr;           // full quantization from the file (nullptr: none)
   const uint8_t* const_data = nullptr;       // constant: points into the model bytes or folded_data
   std::vector<uint8_t> folded_data;          // values computed at load (folded shape ops)
+  bool is_variable = false;                  // state kept across inferences, outside the arena
+  const uint8_t* init_data = nullptr;        // a variable's initial value from the file (nullptr: zero point)
+  bool is_resource = false;                  // a variable standing for a resource variable (resource_variables.h)
+  int resource = -1;                         // a VAR_HANDLE output: the variable tensor its resource lives in
   bool is_constant() const { return const_data != nullptr; }
 };
 
@@ -105,6 +109,10 @@ class BuildContext {
   void expect_elements(int t, int64_t elements, const char* role) const;
   void expect_constant(int t, const char* role) const;
   void expect_not_constant(int t, const char* role) const;
+  // A variable tensor (state an op reads and updates in place across inferences).
+  void expect_variable(int t, const char* role) const;
+  // The scale of a tensor quantized per tensor (a failure names the tensor otherwise).
+  float per_tensor_scale(int t, const char* role) const;
   // CONV_2D / DEPTHWISE_CONV_2D operands: int8 per-tensor 4-D input (not constant) and output, constant
   // int8 4-D filter.
   void expect_conv_operands(int in, int filter, int out) const;
@@ -137,6 +145,10 @@ std::unique_ptr<Op> build_softmax(BuildContext& ctx);
 std::unique_ptr<Op> build_lut_activation(BuildContext& ctx);  // RELU*, LOGISTIC, HARD_SWISH, TANH, QUANTIZE s8->s8
 std::unique_ptr<Op> build_quantize(BuildContext& ctx);        // QUANTIZE f32->s8 (s8->s8 goes to the LUT)
 std::unique_ptr<Op> build_dequantize(BuildContext& ctx);
+// --- stateful ops ---
+std::unique_ptr<Op> build_unidirectional_sequence_lstm(BuildContext& ctx);  // op_lstm.cpp
+std::unique_ptr<Op> build_svdf(BuildContext& ctx);                          // op_svdf.cpp
+std::unique_ptr<Op> build_resource_copy(BuildContext& ctx, bool read);      // op_resource.cpp
 // ---- math ops
 std::unique_ptr<Op> build_math_binary(BuildContext& ctx);  // SUB, SQUARED_DIFFERENCE, DIV, PRELU, MAXIMUM, MINIMUM
 std::unique_ptr<Op> build_log_softmax(BuildContext& ctx);

@@ -98,6 +98,18 @@ void BuildContext::expect_not_constant(int t, const char* role) const {
     fail_tensor(t, std::string(role) + " is a constant; ops on constant activations are not supported");
 }
 
+void BuildContext::expect_variable(int t, const char* role) const {
+  if (!tensors_[t].is_variable)
+    fail_tensor(t, std::string(role) + " must be a variable tensor (the op keeps its state there across "
+                                       "inferences)");
+}
+
+float BuildContext::per_tensor_scale(int t, const char* role) const {
+  const RtTensor& x = tensors_[t];
+  if (!x.quantized || x.quant->scale.size() != 1) fail_tensor(t, std::string(role) + " must be quantized per tensor");
+  return x.scale;
+}
+
 std::vector<int32_t> BuildContext::const_ints(int t, const char* role) const {
   expect_constant(t, role);
   const RtTensor& x = tensors_[t];
@@ -169,6 +181,12 @@ std::unique_ptr<Op> build_op(BuildContext& ctx) {
       else op = build_lut_activation(ctx);
       break;
     case tfl::kDequantize: op = build_dequantize(ctx); break;
+    // --- stateful ops ---
+    case tfl::kUnidirectionalSequenceLstm: op = build_unidirectional_sequence_lstm(ctx); break;
+    case tfl::kSvdf: op = build_svdf(ctx); break;
+    case tfl::kReadVariable: op = build_resource_copy(ctx, true); break;
+    case tfl::kAssignVariable: op = build_resource_copy(ctx, false); break;
+    // --- end of stateful ops ---
     // Shape and reduction ops (op_shape.h).
     case tfl::kTranspose: op = build_transpose(ctx); break;
     case tfl::kSlice: op = build_slice(ctx); break;

@@ -59,6 +59,7 @@ class Interpreter:
         self._run: Callable[[], None] = self._core.run_staged
         self._resized = False          # some input is at another batch than the file's
         self._unallocated = False      # resize_tensor_input since the last allocate_tensors
+        self._allocated_once = False   # allocate_tensors has run (it resets the state the first time)
         self._signatures = {s["key"]: s for s in self._core.signatures()}
 
     @property
@@ -68,7 +69,11 @@ class Interpreter:
 
     # -- tensors and details -------------------------------------------------------------------------
     def allocate_tensors(self) -> None:
-        """Sizes the outputs after ``resize_tensor_input``; the arena itself is planned at load."""
+        """Sizes the outputs after ``resize_tensor_input``; the arena itself is planned at load. As in
+        LiteRT, the first call and any call after a resize also reset the variable tensors."""
+        if self._unallocated or not self._allocated_once:
+            self._core.reset_state(False)
+            self._allocated_once = True
         if self._unallocated:
             self._allocate()
 
@@ -166,7 +171,10 @@ class Interpreter:
             self._run()
 
     def reset_all_variables(self) -> None:
-        """edgekd runs stateless graphs (no variable tensors): nothing to reset."""
+        """Restores every variable tensor (LSTM / SVDF state, carried from one ``invoke()`` to the next) to
+        its initial value: its int8 zero point, or zero. As in LiteRT, resource variables (VAR_HANDLE) keep
+        their values (``model.reset_state()`` restores those too)."""
+        self._core.reset_state(False)
 
     def resize_tensor_input(self, input_index: int, tensor_size: Sequence[int], strict: bool = False) -> None:
         """Changes an input's batch (dimension 0); other dimensions were planned at load and cannot change.
@@ -195,6 +203,9 @@ class Interpreter:
             if not o["shape"] or o["shape"][0] != b:
                 raise ValueError(f"{name}: cannot run another batch, output '{o['name']}' has shape "
                                  f"{list(o['shape'])} whose first dimension is not the batch {b}")
+        if self._core.info()["num_variables"]:
+            raise ValueError(f"{name}: the model keeps state across invocations (variable tensors) sized for "
+                             f"the file's batch {b}; edgekd runs it at that batch only")
         if self._preserve:
             raise ValueError(f"{name}: edgekd keeps intermediates (experimental_preserve_all_tensors) at the "
                              f"file's batch {b} only")

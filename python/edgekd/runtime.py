@@ -129,10 +129,21 @@ class Model:
         shapes = ", ".join(str(tuple(d["shape"])) for d in self._inputs)
         return f"<edgekd.Model inputs={shapes} path={self.path} ops={self._info['num_ops']}>"
 
+    @property
+    def has_state(self) -> bool:
+        """Whether the model keeps state across calls (variable tensors: LSTM, SVDF)."""
+        return self._info["num_variables"] > 0
+
+    def reset_state(self) -> None:
+        """Restores the model's state (the variable tensors of LSTM / SVDF ops, which carry over from one
+        call to the next) to its initial value, as a fresh load has it."""
+        self._core.reset_state()
+
     def profile(self, runs: int = 100, per_op: bool = True) -> list:
         """Each op's median time over ``runs`` inferences, in execution order: ``[{"op": "op 3 (CONV_2D)",
         "kernel": "gemm_s8_4x16c2_avx2", "ms": 0.012}, ...]``, the figures ``edgekd-run --profile`` prints.
         The inferences run on the inputs of the last call (zeros before the first one).
+        A model with state (``has_state``) carries it through these runs; ``reset_state()`` afterwards.
         ``per_op=False`` times the steps an inference takes instead: on several threads, a fused region
         (ops that share one parallel region, see the README) is one entry, ``"ops 1-3 (fused)"``."""
         return self._core.profile(int(runs), bool(per_op))
@@ -209,6 +220,9 @@ class Model:
         if all(a.shape == s for a, s in zip(converted, shapes)):
             return self._finish(self.run_raw(converted), output)
         # Larger batches: slices of the model's batch, the tail padded with the input zero point (real 0).
+        if self.has_state:
+            raise ValueError("the model keeps state across calls (variable tensors), so it runs only at its "
+                             f"inputs' own shapes {shapes}: slices of a larger batch would share that state")
         for i, (a, s) in enumerate(zip(converted, shapes)):
             if len(s) == 0 or a.ndim != len(s) or a.shape[1:] != s[1:] or s[0] < 1:
                 raise ValueError(f"input {i} '{self._inputs[i]['name']}' has shape {s}, got {a.shape}")

@@ -63,6 +63,8 @@ edgekd_status edgekd_model_output_info(const edgekd_model* model, int i, edgekd_
 
 edgekd_status edgekd_model_set_input(edgekd_model* model, int i, const void* data, size_t bytes);
 edgekd_status edgekd_model_run(edgekd_model* model);
+/* Restores the model's state (variable tensors of LSTM / SVDF ops, kept across runs) to its initial value. */
+edgekd_status edgekd_model_reset_state(edgekd_model* model);
 edgekd_status edgekd_model_get_output(const edgekd_model* model, int i, void* data, size_t bytes);
 
 /* The SIMD path the model's kernels run on ("ref", "avx2", ...), and its activation arena size. */

@@ -21,7 +21,7 @@
 
 namespace edgekd {
 
-enum class DType : int { kFloat32 = 0, kInt32 = 2, kUInt8 = 3, kInt64 = 4, kInt8 = 9, kOther = -1 };
+enum class DType : int { kFloat32 = 0, kInt32 = 2, kUInt8 = 3, kInt64 = 4, kInt16 = 7, kInt8 = 9, kOther = -1 };
 
 struct TensorInfo {
   std::string name;
@@ -32,6 +32,7 @@ struct TensorInfo {
   std::vector<int> shape_signature;  // the file's (-1: a dimension left dynamic); empty if it has none
   size_t bytes = 0;
   bool is_constant = false;      // data stored in the file (or folded at load)
+  bool is_variable = false;      // state kept across inferences (Model::reset_state restores it)
   std::vector<float> scales;     // empty: not quantized
   std::vector<int64_t> zero_points;
   int quantized_dimension = 0;
@@ -53,6 +54,8 @@ struct ModelInfo {
   int num_threads = 1;
   int num_fused_regions = 0;  // runs of ops that share one parallel region (threads > 1)
   int num_fused_ops = 0;      // ops inside them
+  int num_variables = 0;      // variable tensors: state kept across inferences, outside the arena
+  size_t state_bytes = 0;     // their bytes
 };
 
 // A SignatureDef: named model inputs and outputs (LiteRT's signature runners call a model by these names).
@@ -92,7 +95,7 @@ class Model {
   // Every tensor of the graph, by its index in the file.
   size_t num_tensors() const;
   TensorInfo tensor_info(size_t index) const;
-  // A tensor's bytes: constants always; activations only while their slot holds them (model inputs until
+  // A tensor's bytes: constants and variables always; activations only while their slot holds them (model inputs until
   // the op that last reads them, outputs after run(), everything after run() with keep_all_tensors).
   // nullptr for a tensor no op writes.
   const void* tensor_data(size_t index) const;
@@ -104,6 +107,11 @@ class Model {
   void set_input(size_t i, const void* data, size_t bytes);
   void get_output(size_t i, void* data, size_t bytes) const;
   void run();
+  // Restores every variable tensor (the state of LSTM / SVDF ops) to its initial value: its buffer in the
+  // file, or the zero point (int8) / zero. Loading does it once; state otherwise carries across run()s.
+  // resource_variables = false leaves the resource variables (VAR_HANDLE) as they are, as LiteRT's
+  // reset_all_variables does; true restores them to the value their CALL_ONCE init assigns.
+  void reset_state(bool resource_variables = true);
   // Runs the model `runs` times timing every op; returns each op's median time, in execution order.
   // per_op = false times the steps run() takes instead: a fused region (threads > 1) is one entry, named
   // "ops 1-3 (fused)", and the entries sum to an inference as run() runs it. With per_op = true each op of
