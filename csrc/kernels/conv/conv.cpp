@@ -234,6 +234,13 @@ void im2col(const ConvParams& p, const int8_t* input, int row_begin, int rows, i
 
 int threads_of(ParallelFor* pool) { return pool ? pool->num_threads() : 1; }
 
+// Every output channel shifts right (shift < 0), as in every real layer: the implicit kernels' output stage.
+bool all_shift_right(const OutputStage& out) {
+  for (int32_t s : out.shift)
+    if (s >= 0) return false;
+  return true;
+}
+
 // Runs fn(t) for t in [0, tasks) on the pool (task t is the t-th contiguous share of the work).
 template <class Fn>
 void for_each_task(ParallelFor* pool, int tasks, const Fn& fn) {
@@ -351,7 +358,19 @@ PackedConv pack_conv(const KernelTable& table, const ConvParams& p, const int8_t
                 p.pad_left == 0 && p.out_h == p.in_h && p.out_w == p.in_w;
   ConvParams bordered;
   int64_t bytes = 0;
-  if (!conv.direct && bordered_geometry(p, &bordered, &bytes) && bytes <= int64_t{kMaxPaddedImageBytes}) {
+  const bool has_border = !conv.direct && bordered_geometry(p, &bordered, &bytes);
+  conv.implicit = !conv.direct && table.gemm->run_implicit && p.in_c % 4 == 0 && all_shift_right(out);
+  if (conv.implicit) {
+    if (!has_border) {
+      bordered = p;
+      bytes = int64_t{p.batch} * p.in_h * p.in_w * p.in_c;
+    }
+    conv.padded = bordered;
+    conv.padded_bytes = static_cast<size_t>(bytes);
+    for (int ky = 0; ky < p.kh; ++ky)
+      for (int kx = 0; kx < p.kw; ++kx)
+        conv.taps.push_back((static_cast<ptrdiff_t>(ky) * p.dilation_h * bordered.in_w + kx * p.dilation_w) * p.in_c);
+  } else if (has_border && bytes <= int64_t{kMaxPaddedImageBytes}) {
     conv.padded = bordered;
     conv.padded_bytes = static_cast<size_t>(bytes);
   }
@@ -365,6 +384,51 @@ void pad_image(const PackedConv& conv, const int8_t* input, int8_t* dst) {
                      conv.padded.in_w, static_cast<int8_t>(p.input_zero_point), dst, 0, p.batch * conv.padded.in_h);
 }
 
+namespace {
+
+// XORs `bytes` bytes (a multiple of 8 or not) with `x`, eight at a time.
+void xor_bytes(int8_t* data, size_t bytes, uint8_t x) {
+  const uint64_t word = 0x0101010101010101ULL * x;
+  size_t i = 0;
+  for (; i + 8 <= bytes; i += 8) {
+    uint64_t v;
+    std::memcpy(&v, data + i, 8);
+    v ^= word;
+    std::memcpy(data + i, &v, 8);
+  }
+  for (; i < bytes; ++i) data[i] = static_cast<int8_t>(static_cast<uint8_t>(data[i]) ^ x);
+}
+
+// The implicit GEMM (conv.implicit): the bordered image in the scratch, then threads split the rows.
+void run_implicit(const PackedConv& conv, const int8_t* input, int8_t* output, ParallelFor* pool, int8_t* image) {
+  const ConvParams& p = conv.params;
+  const GemmKernel& kernel = *conv.kernel;
+  pad_image(conv, input, image);
+  if (kernel.implicit_xor) xor_bytes(image, conv.padded_bytes, kernel.implicit_xor);
+  ImplicitConvA a;
+  a.image = image;
+  a.row_bytes = static_cast<size_t>(conv.padded.in_w) * p.in_c;
+  a.image_bytes = a.row_bytes * conv.padded.in_h;
+  a.out_h = p.out_h;
+  a.out_w = p.out_w;
+  a.stride_h = p.stride_h;
+  a.stride_w = p.stride_w;
+  a.in_c = p.in_c;
+  a.taps = conv.taps.data();
+  a.ntaps = static_cast<int>(conv.taps.size());
+  const int m = p.m();
+  const int row_tiles = (m + kernel.mr - 1) / kernel.mr;
+  const int threads = threads_of(pool);
+  const int tasks = row_tiles < threads ? row_tiles : threads;
+  for_each_task(pool, tasks, [&](int t) {
+    int mb, me;
+    share_rows(m, kernel.mr, tasks, t, &mb, &me);
+    kernel.run_implicit(conv.gemm, a, mb, me, output, static_cast<size_t>(p.out_c));
+  });
+}
+
+}  // namespace
+
 PackedConv pack_conv(Isa isa, const ConvParams& params, const int8_t* weights, const int32_t* bias,
                      const OutputStage& out) {
   return pack_conv(kernel_table(isa), params, weights, bias, out);
@@ -375,6 +439,7 @@ size_t padded_image_slot(const PackedConv& conv) { return (conv.padded_bytes + 6
 
 size_t conv_scratch_bytes(const PackedConv& conv, int num_threads) {
   if (conv.direct) return 0;
+  if (conv.implicit) return padded_image_slot(conv);
   return padded_image_slot(conv) + static_cast<size_t>(num_threads < 1 ? 1 : num_threads) * im2col_slot_bytes(conv);
 }
 
@@ -399,6 +464,10 @@ void run_conv(const PackedConv& conv, const int8_t* input, int8_t* output, Paral
                        std::to_string(need) + " bytes needed");
   }
   int8_t* scratch8 = static_cast<int8_t*>(scratch);
+  if (conv.implicit) {
+    run_implicit(conv, input, output, pool, scratch8);
+    return;
+  }
   const ConvParams* geometry = &p;
   if (conv.padded_bytes) {
     pad_image(conv, input, scratch8);
