@@ -7,10 +7,13 @@
 #include <string>
 
 #include "kernels/bordered_image.h"
+#include "kernels/conv/conv_internal.h"
 #include "kernels/parallel.h"
 
 namespace edgekd {
 namespace {
+
+using namespace conv_detail;
 
 // im2col rows are built in blocks of about this many bytes per thread (stays in L2 next to the weights).
 constexpr size_t kIm2colBlockBytes = 64 * 1024;
@@ -232,42 +235,6 @@ void im2col(const ConvParams& p, const int8_t* input, int row_begin, int rows, i
   }
 }
 
-int threads_of(ParallelFor* pool) { return pool ? pool->num_threads() : 1; }
-
-// Every output channel shifts right (shift < 0), as in every real layer: the implicit kernels' output stage.
-bool all_shift_right(const OutputStage& out) {
-  for (int32_t s : out.shift)
-    if (s >= 0) return false;
-  return true;
-}
-
-// Runs fn(t) for t in [0, tasks) on the pool (task t is the t-th contiguous share of the work).
-template <class Fn>
-void for_each_task(ParallelFor* pool, int tasks, const Fn& fn) {
-  if (!pool || tasks <= 1) {
-    for (int t = 0; t < tasks; ++t) fn(t);
-    return;
-  }
-  pool->parallel_for(tasks, [&](int b, int e) {
-    for (int t = b; t < e; ++t) fn(t);
-  }, tasks);
-}
-
-// Contiguous share t of [0, units) among `parts`.
-void share(int units, int parts, int t, int* begin, int* end) {
-  const int base = units / parts, rem = units % parts;
-  *begin = t * base + (t < rem ? t : rem);
-  *end = *begin + base + (t < rem ? 1 : 0);
-}
-
-// Task t's rows [*mb, *me) of an M-row problem split into whole mr-row tiles.
-void share_rows(int m, int mr, int tasks, int t, int* mb, int* me) {
-  int tb, te;
-  share((m + mr - 1) / mr, tasks, t, &tb, &te);
-  *mb = tb * mr;
-  *me = te * mr < m ? te * mr : m;
-}
-
 // True when threads should take output channels instead of rows: M has too few row tiles to keep every
 // thread busy, or the row tiles divide so unevenly that one thread would get at least 1.5x its fair share
 // of rows (9 rows on 2 threads: 8 and 1) while there are panels enough for every thread to get two.
@@ -353,81 +320,33 @@ PackedConv pack_conv(const KernelTable& table, const ConvParams& p, const int8_t
   PackedConv conv;
   conv.params = p;
   conv.kernel = table.gemm;
-  conv.gemm = pack_gemm(*table.gemm, weights, bias, p.out_c, p.k(), p.input_zero_point, out);
   conv.direct = p.kh == 1 && p.kw == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_top == 0 &&
                 p.pad_left == 0 && p.out_h == p.in_h && p.out_w == p.in_w;
+  const int channels = conv.direct ? 0 : implicit_channels(*table.gemm, p, out);
+  if (channels) {
+    pack_implicit(*table.gemm, p, channels, weights, bias, out, &conv);
+    return conv;
+  }
+  conv.gemm = pack_gemm(*table.gemm, weights, bias, p.out_c, p.k(), p.input_zero_point, out);
   ConvParams bordered;
   int64_t bytes = 0;
-  const bool has_border = !conv.direct && bordered_geometry(p, &bordered, &bytes);
-  conv.implicit = !conv.direct && table.gemm->run_implicit && p.in_c % 4 == 0 && all_shift_right(out);
-  if (conv.implicit) {
-    if (!has_border) {
-      bordered = p;
-      bytes = int64_t{p.batch} * p.in_h * p.in_w * p.in_c;
-    }
-    conv.padded = bordered;
-    conv.padded_bytes = static_cast<size_t>(bytes);
-    for (int ky = 0; ky < p.kh; ++ky)
-      for (int kx = 0; kx < p.kw; ++kx)
-        conv.taps.push_back((static_cast<ptrdiff_t>(ky) * p.dilation_h * bordered.in_w + kx * p.dilation_w) * p.in_c);
-  } else if (has_border && bytes <= int64_t{kMaxPaddedImageBytes}) {
+  if (!conv.direct && bordered_geometry(p, &bordered, &bytes) && bytes <= int64_t{kMaxPaddedImageBytes}) {
     conv.padded = bordered;
     conv.padded_bytes = static_cast<size_t>(bytes);
   }
   return conv;
 }
 
-// Copies `input` into the bordered image of conv.padded (the input zero point outside the input).
+namespace conv_detail {
+
 void pad_image(const PackedConv& conv, const int8_t* input, int8_t* dst) {
   const ConvParams& p = conv.params;
   copy_bordered_rows(input, p.in_h, p.in_w, static_cast<size_t>(p.in_c), p.pad_top, p.pad_left, conv.padded.in_h,
                      conv.padded.in_w, static_cast<int8_t>(p.input_zero_point), dst, 0, p.batch * conv.padded.in_h);
 }
 
-namespace {
+}  // namespace conv_detail
 
-// XORs `bytes` bytes (a multiple of 8 or not) with `x`, eight at a time.
-void xor_bytes(int8_t* data, size_t bytes, uint8_t x) {
-  const uint64_t word = 0x0101010101010101ULL * x;
-  size_t i = 0;
-  for (; i + 8 <= bytes; i += 8) {
-    uint64_t v;
-    std::memcpy(&v, data + i, 8);
-    v ^= word;
-    std::memcpy(data + i, &v, 8);
-  }
-  for (; i < bytes; ++i) data[i] = static_cast<int8_t>(static_cast<uint8_t>(data[i]) ^ x);
-}
-
-// The implicit GEMM (conv.implicit): the bordered image in the scratch, then threads split the rows.
-void run_implicit(const PackedConv& conv, const int8_t* input, int8_t* output, ParallelFor* pool, int8_t* image) {
-  const ConvParams& p = conv.params;
-  const GemmKernel& kernel = *conv.kernel;
-  pad_image(conv, input, image);
-  if (kernel.implicit_xor) xor_bytes(image, conv.padded_bytes, kernel.implicit_xor);
-  ImplicitConvA a;
-  a.image = image;
-  a.row_bytes = static_cast<size_t>(conv.padded.in_w) * p.in_c;
-  a.image_bytes = a.row_bytes * conv.padded.in_h;
-  a.out_h = p.out_h;
-  a.out_w = p.out_w;
-  a.stride_h = p.stride_h;
-  a.stride_w = p.stride_w;
-  a.in_c = p.in_c;
-  a.taps = conv.taps.data();
-  a.ntaps = static_cast<int>(conv.taps.size());
-  const int m = p.m();
-  const int row_tiles = (m + kernel.mr - 1) / kernel.mr;
-  const int threads = threads_of(pool);
-  const int tasks = row_tiles < threads ? row_tiles : threads;
-  for_each_task(pool, tasks, [&](int t) {
-    int mb, me;
-    share_rows(m, kernel.mr, tasks, t, &mb, &me);
-    kernel.run_implicit(conv.gemm, a, mb, me, output, static_cast<size_t>(p.out_c));
-  });
-}
-
-}  // namespace
 
 PackedConv pack_conv(Isa isa, const ConvParams& params, const int8_t* weights, const int32_t* bias,
                      const OutputStage& out) {

@@ -87,6 +87,7 @@ constexpr int kNr = kVnniNv * kVnniLanes;   // 32 columns: two zmm
 constexpr int kGroupBytes = kNr * 4;        // one group of 4 k of one panel
 constexpr int kMaxGroupPanels = 32;         // bounds the per-group output-stage constants (~29 KiB)
 constexpr int kGemvPanels = 4;
+constexpr int kGemvTailRows = 2;  // leftover rows at most this many run through the GEMV
 
 // requant8<false> for 16 columns with AVX-512's arithmetic 64-bit shifts: the same single floor division
 // (kernels/requant_avx2.h), without the 2^63 bias that AVX2's logical shifts need, so the result needs no
@@ -410,11 +411,24 @@ void run_implicit_vnni(const PackedGemm& p, const ImplicitConvA& a, int m_begin,
   const size_t panel_bytes = static_cast<size_t>((p.k + 3) / 4) * kGroupBytes;
   const int group = panels_per_group(panel_bytes);
   const int panels = (p.n + kNr - 1) / kNr;
+  // Output pixels are followed with a cursor: divisions per row cost as much as a thin layer's dot products.
+  struct Pos {
+    int b, oy, ox;
+  };
   const int per_image = a.out_h * a.out_w;
-  auto origin = [&](int r) {
-    const int b = r / per_image, q = r % per_image, oy = q / a.out_w, ox = q % a.out_w;
-    return a.image + b * a.image_bytes + static_cast<size_t>(oy) * a.stride_h * a.row_bytes +
-           static_cast<size_t>(ox) * a.stride_w * a.in_c;
+  auto locate = [&](int r) { return Pos{r / per_image, r % per_image / a.out_w, r % per_image % a.out_w}; };
+  auto step = [&](Pos& q) {
+    if (++q.ox == a.out_w) {
+      q.ox = 0;
+      if (++q.oy == a.out_h) {
+        q.oy = 0;
+        ++q.b;
+      }
+    }
+  };
+  auto origin = [&](const Pos& q) {
+    return a.image + q.b * a.image_bytes + static_cast<size_t>(q.oy) * a.stride_h * a.row_bytes +
+           static_cast<size_t>(q.ox) * a.stride_w * a.in_c;
   };
   PanelRq rq[kMaxGroupPanels];
   alignas(64) int8_t local[kMr * kNr];
@@ -424,12 +438,18 @@ void run_implicit_vnni(const PackedGemm& p, const ImplicitConvA& a, int m_begin,
       const int col0 = panel * kNr;
       panel_rq(p.out, col0, p.n - col0 < kNr ? p.n - col0 : kNr, &rq[panel - pb]);
     }
+    Pos next = locate(m_begin);  // the pixel of row r0
     for (int r0 = m_begin; r0 < m_end; r0 += kMr) {
       const int rows = m_end - r0 < kMr ? m_end - r0 : kMr;
       const int first = rows == kMr || m_end - m_begin < kMr ? r0 : m_end - kMr;
       const bool buffered = rows < kMr && first == r0;
       const int8_t* px[kMr];
-      for (int r = 0; r < kMr; ++r) px[r] = origin(first + r < m_end ? first + r : m_end - 1);
+      Pos q = first == r0 ? next : locate(first);
+      for (int r = 0; r < kMr; ++r) {
+        px[r] = origin(q);
+        if (first + r + 1 < m_end) step(q);  // rows past the end repeat the last one (never stored)
+      }
+      next = q;
       for (int panel = pb; panel < pe; ++panel) {
         const int col0 = panel * kNr;
         const PanelRq& q = rq[panel - pb];
@@ -528,7 +548,16 @@ void run_vnni(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c
       const int nb = full_blocks - b0 < blocks_per_prepare ? full_blocks - b0 : blocks_per_prepare;
       blocks(b0 * kMr, nb, kMr);
     }
-    if (full_blocks * kMr < m) {
+    const int left = m - full_blocks * kMr;
+    if (left > 0 && left <= kGemvTailRows) {
+      // One or two leftover rows (maps of 3x3, 5x5, 7x7 pixels): each through the GEMV, whose chains run side
+      // by side, rather than a whole block of 8 rows again.
+      const int ne = pe * kNr < n_end ? pe * kNr : n_end;
+      for (int r = m - left; r < m; ++r) {
+        VnniOps::prepare_a(a + r * lda, k, prepared);
+        run_gemv(p, prepared, c + r * ldc, pb * kNr, ne, cl);
+      }
+    } else if (left > 0) {
       // Leftover rows: a full block over the last kMr rows (overlapped) where allowed, else a smaller tile.
       if (overlap_tail) {
         blocks(m - kMr, 1, kMr);
