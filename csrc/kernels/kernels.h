@@ -74,6 +74,18 @@ struct PackedGemm {
   OutputStage out;
 };
 
+// The A operand of an implicit GEMM: GEMM row r is output pixel r of a convolution over a bordered image
+// (its padding written out: every window inside), read in place without im2col. Row r's k-th group of taps
+// starts at origin(r) + taps[t], origin(r) = image + b * image_bytes + oy * stride_h * row_bytes
+// + ox * stride_w * in_c for r = (b * out_h + oy) * out_w + ox; K is ntaps * in_c in tap order.
+struct ImplicitConvA {
+  const int8_t* image = nullptr;  // every byte XORed with GemmKernel::implicit_xor
+  size_t image_bytes = 0, row_bytes = 0;
+  int out_h = 0, out_w = 0, stride_h = 1, stride_w = 1, in_c = 0;
+  const ptrdiff_t* taps = nullptr;
+  int ntaps = 0;
+};
+
 struct GemmKernel {
   const char* name;  // e.g. "gemm_s8_4x16c4_avx512vnni"
   Isa isa;
@@ -86,6 +98,12 @@ struct GemmKernel {
   // Two or three rows left over after the full tiles run as one more full tile over the last mr rows
   // (rows recomputed, same bytes), so a call whose m is not a multiple of mr costs about a whole tile more.
   bool overlapped_tail = false;
+  // Optional (nullptr: convolutions build im2col rows): rows [m_begin, m_end) and all columns of C (rows
+  // ldc apart, row 0 at c) from an implicit A. Needs in_c % 4 == 0 and a right shift on every output
+  // channel (shift < 0).
+  void (*run_implicit)(const PackedGemm& p, const ImplicitConvA& a, int m_begin, int m_end, int8_t* c,
+                       size_t ldc) = nullptr;
+  uint8_t implicit_xor = 0;  // applied to the image's bytes first (0x80: unsigned for vpdpbusd)
 };
 
 // ---------------------------------------------------------------------------------------------------

@@ -150,6 +150,13 @@ TEST(conv_matches_direct_convolution_all_paths_and_threads) {
       {1, 9, 10, 3, 5, 3, 3, 2, 2, true},    // dilation and stride over three channels
       {1, 20, 20, 3, 8, 3, 3, 2, 1, false},  // stride 2 VALID: no padding at all
       {2, 7, 6, 3, 5, 3, 3, 1, 1, true},     // two images through the bordered copy
+      // Channels in multiples of 4: the implicit GEMM where the path has one (windows read in place).
+      {1, 14, 14, 16, 32, 3, 3, 1, 1, true}, // small CNN second layer: row blocks wrap output rows
+      {1, 16, 16, 16, 16, 3, 3, 1, 1, true}, // ResNet-8 style, one 16-column panel
+      {1, 9, 9, 8, 8, 3, 3, 2, 1, true},     // stride 2, 8 columns
+      {1, 10, 11, 4, 5, 5, 5, 1, 2, true},   // 5x5, dilation 2, 5 columns
+      {2, 6, 5, 12, 40, 3, 3, 2, 1, true},   // batch 2, stride 2, a second panel of 8 columns
+      {1, 2, 3, 4, 3, 1, 1, 2, 1, true},     // 2 output pixels: fewer rows than a tile
   };
   ThreadPool pool2(2), pool3(3);
   for (const Shape& s : shapes) {
@@ -164,14 +171,22 @@ TEST(conv_matches_direct_convolution_all_paths_and_threads) {
       const bool padded = c.p.pad_top > 0 || c.p.pad_left > 0 ||
                           (c.p.out_h - 1) * c.p.stride_h + (c.p.kh - 1) * c.p.dilation_h + 1 > c.p.in_h + c.p.pad_top ||
                           (c.p.out_w - 1) * c.p.stride_w + (c.p.kw - 1) * c.p.dilation_w + 1 > c.p.in_w + c.p.pad_left;
-      EXPECT_TRUE((pc.padded_bytes > 0) == (padded && !expect_direct), c.describe() << ": padded_bytes=" << pc.padded_bytes);
+      // Channels widened to a multiple of 4 where that adds at most a third (3 -> 4, 6 and 7 -> 8, 30 -> 32).
+      const bool widenable = 3 * ((s.ic + 3) / 4 * 4) <= 4 * s.ic;
+      const bool expect_implicit = !expect_direct && widenable && kernel_table(isa).gemm->run_implicit;
+      EXPECT_TRUE(pc.implicit == expect_implicit, c.describe() << ": implicit=" << pc.implicit);
+      EXPECT_TRUE((pc.padded_bytes > 0) == ((padded || expect_implicit) && !expect_direct),
+                  c.describe() << ": padded_bytes=" << pc.padded_bytes);
+      // Without the bordered copy: im2col with the padding handled per pixel.
+      // (An implicit conv's weights are packed for its widened channels: it has no im2col variant.)
+      if (!bordered && pc.implicit) continue;
       if (!bordered) pc.padded_bytes = 0;
       ThreadPool* pools[] = {nullptr, &pool2, &pool3};
       for (ThreadPool* pool : pools) {
         std::vector<int8_t> got(want.size(), 0x11);
         run_conv(pc, c.input.data(), got.data(), pool);
         const std::string d = first_difference(got, want, c.p.out_c);
-        EXPECT_TRUE(d.empty(), isa_name(isa) << (bordered ? " bordered" : "") << " threads="
+        EXPECT_TRUE(d.empty(), isa_name(isa) << (bordered ? " bordered" : "") << (pc.implicit ? " implicit" : "") << " threads="
                                              << (pool ? pool->num_threads() : 1) << " " << c.describe() << ": " << d);
       }
       // Caller-provided scratch of exactly the advertised size.
@@ -207,6 +222,7 @@ TEST(conv_with_padding_wider_than_the_kernel) {
     for (Isa isa : runnable_isas()) for (bool bordered : {true, false}) {
       PackedConv pc = pack_conv(isa, c.p, c.weights.data(), c.bias.data(), c.out);
       EXPECT_TRUE(pc.padded_bytes > 0, c.describe() << " takes the bordered copy");
+      if (!bordered && pc.implicit) continue;  // packed for its widened channels: no im2col variant
       if (!bordered) pc.padded_bytes = 0;
       for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &pool2}) {
         std::vector<int8_t> got(want.size(), 0x11);

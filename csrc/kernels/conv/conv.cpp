@@ -7,10 +7,13 @@
 #include <string>
 
 #include "kernels/bordered_image.h"
+#include "kernels/conv/conv_internal.h"
 #include "kernels/parallel.h"
 
 namespace edgekd {
 namespace {
+
+using namespace conv_detail;
 
 // im2col rows are built in blocks of about this many bytes per thread (stays in L2 next to the weights).
 constexpr size_t kIm2colBlockBytes = 64 * 1024;
@@ -232,35 +235,6 @@ void im2col(const ConvParams& p, const int8_t* input, int row_begin, int rows, i
   }
 }
 
-int threads_of(ParallelFor* pool) { return pool ? pool->num_threads() : 1; }
-
-// Runs fn(t) for t in [0, tasks) on the pool (task t is the t-th contiguous share of the work).
-template <class Fn>
-void for_each_task(ParallelFor* pool, int tasks, const Fn& fn) {
-  if (!pool || tasks <= 1) {
-    for (int t = 0; t < tasks; ++t) fn(t);
-    return;
-  }
-  pool->parallel_for(tasks, [&](int b, int e) {
-    for (int t = b; t < e; ++t) fn(t);
-  }, tasks);
-}
-
-// Contiguous share t of [0, units) among `parts`.
-void share(int units, int parts, int t, int* begin, int* end) {
-  const int base = units / parts, rem = units % parts;
-  *begin = t * base + (t < rem ? t : rem);
-  *end = *begin + base + (t < rem ? 1 : 0);
-}
-
-// Task t's rows [*mb, *me) of an M-row problem split into whole mr-row tiles.
-void share_rows(int m, int mr, int tasks, int t, int* mb, int* me) {
-  int tb, te;
-  share((m + mr - 1) / mr, tasks, t, &tb, &te);
-  *mb = tb * mr;
-  *me = te * mr < m ? te * mr : m;
-}
-
 // True when threads should take output channels instead of rows: M has too few row tiles to keep every
 // thread busy, or the row tiles divide so unevenly that one thread would get at least 1.5x its fair share
 // of rows (9 rows on 2 threads: 8 and 1) while there are panels enough for every thread to get two.
@@ -346,9 +320,14 @@ PackedConv pack_conv(const KernelTable& table, const ConvParams& p, const int8_t
   PackedConv conv;
   conv.params = p;
   conv.kernel = table.gemm;
-  conv.gemm = pack_gemm(*table.gemm, weights, bias, p.out_c, p.k(), p.input_zero_point, out);
   conv.direct = p.kh == 1 && p.kw == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_top == 0 &&
                 p.pad_left == 0 && p.out_h == p.in_h && p.out_w == p.in_w;
+  const int channels = conv.direct ? 0 : implicit_channels(*table.gemm, p, out);
+  if (channels) {
+    pack_implicit(*table.gemm, p, channels, weights, bias, out, &conv);
+    return conv;
+  }
+  conv.gemm = pack_gemm(*table.gemm, weights, bias, p.out_c, p.k(), p.input_zero_point, out);
   ConvParams bordered;
   int64_t bytes = 0;
   if (!conv.direct && bordered_geometry(p, &bordered, &bytes) && bytes <= int64_t{kMaxPaddedImageBytes}) {
@@ -358,12 +337,16 @@ PackedConv pack_conv(const KernelTable& table, const ConvParams& p, const int8_t
   return conv;
 }
 
-// Copies `input` into the bordered image of conv.padded (the input zero point outside the input).
+namespace conv_detail {
+
 void pad_image(const PackedConv& conv, const int8_t* input, int8_t* dst) {
   const ConvParams& p = conv.params;
   copy_bordered_rows(input, p.in_h, p.in_w, static_cast<size_t>(p.in_c), p.pad_top, p.pad_left, conv.padded.in_h,
                      conv.padded.in_w, static_cast<int8_t>(p.input_zero_point), dst, 0, p.batch * conv.padded.in_h);
 }
+
+}  // namespace conv_detail
+
 
 PackedConv pack_conv(Isa isa, const ConvParams& params, const int8_t* weights, const int32_t* bias,
                      const OutputStage& out) {
@@ -375,6 +358,7 @@ size_t padded_image_slot(const PackedConv& conv) { return (conv.padded_bytes + 6
 
 size_t conv_scratch_bytes(const PackedConv& conv, int num_threads) {
   if (conv.direct) return 0;
+  if (conv.implicit) return padded_image_slot(conv);
   return padded_image_slot(conv) + static_cast<size_t>(num_threads < 1 ? 1 : num_threads) * im2col_slot_bytes(conv);
 }
 
@@ -399,6 +383,10 @@ void run_conv(const PackedConv& conv, const int8_t* input, int8_t* output, Paral
                        std::to_string(need) + " bytes needed");
   }
   int8_t* scratch8 = static_cast<int8_t*>(scratch);
+  if (conv.implicit) {
+    run_implicit(conv, input, output, pool, scratch8);
+    return;
+  }
   const ConvParams* geometry = &p;
   if (conv.padded_bytes) {
     pad_image(conv, input, scratch8);

@@ -9,8 +9,9 @@
 //   run_conv(pc, input, output, pool /*nullable*/);
 //
 // Execution is a GEMM with M = batch*out_h*out_w rows, N = out_c, K = kh*kw*in_c. A 1x1, stride-1, unpadded
-// conv reads the input directly as A; every other conv builds im2col rows per block of output pixels in a
-// small per-thread scratch buffer. Threads split M (or N when M is small, e.g. FC at batch 1); every
+// conv reads the input directly as A; where the kernel reads windows in place (GemmKernel::run_implicit),
+// other convs over channels in multiples of 4 read a bordered copy of the input; every other conv builds
+// im2col rows per block of output pixels in a small per-thread scratch buffer. Threads split M (or N when M is small, e.g. FC at batch 1); every
 // output element is computed by the same arithmetic whichever thread computes it, so results are
 // identical for any thread count.
 //
@@ -20,6 +21,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "kernels/kernels.h"
 
@@ -49,6 +51,11 @@ struct PackedConv {
   // zero-point-bordered image of `padded` geometry (no padding, every window inside), padded_bytes long.
   ConvParams padded;
   size_t padded_bytes = 0;             // 0: im2col reads the input and handles the padding per pixel
+  // Implicit GEMM (the kernel has run_implicit, in_c % 4 == 0, every channel shifts right): every run copies
+  // the input into the bordered image of `padded` geometry (always, padding or not) and the kernel reads
+  // each pixel's window there through these tap offsets (K order); no im2col.
+  bool implicit = false;
+  std::vector<ptrdiff_t> taps;
 };
 
 // weights: [out_c][kh][kw][in_c] int8 (TFLite CONV_2D layout); bias: [out_c] int32 or nullptr.

@@ -87,6 +87,7 @@ constexpr int kNr = kVnniNv * kVnniLanes;   // 32 columns: two zmm
 constexpr int kGroupBytes = kNr * 4;        // one group of 4 k of one panel
 constexpr int kMaxGroupPanels = 32;         // bounds the per-group output-stage constants (~29 KiB)
 constexpr int kGemvPanels = 4;
+constexpr int kGemvTailRows = 2;  // leftover rows at most this many run through the GEMV
 
 // requant8<false> for 16 columns with AVX-512's arithmetic 64-bit shifts: the same single floor division
 // (kernels/requant_avx2.h), without the 2^63 bias that AVX2's logical shifts need, so the result needs no
@@ -202,22 +203,44 @@ inline void store1(__m512i acc, const Rq16& q, const Clamp& cl, int8_t* c, int c
   store4(v, v, v, v, cl, dst, cnt);
 }
 
+template <int MR, int NV>
+inline void init_acc(const int32_t* bias, __m512i (&acc)[MR][NV]) {
+  for (int v = 0; v < NV; ++v)
+    for (int r = 0; r < MR; ++r) acc[r][v] = _mm512_loadu_si512(bias + 16 * v);
+}
+
+// acc[r] += the `groups` groups of 4 k at a[r] (unsigned rows) times the panel's weights from w.
+template <int MR, int NV>
+inline void accumulate(const int8_t* const (&a)[MR], const int8_t* w, int groups, __m512i (&acc)[MR][NV]) {
+  for (int g = 0; g < groups; ++g, w += kGroupBytes) {
+    __m512i wv[NV];
+    for (int v = 0; v < NV; ++v) wv[v] = _mm512_loadu_si512(w + 64 * v);
+#pragma GCC unroll 12
+    for (int r = 0; r < MR; ++r) {
+      const __m512i av = bcast4(a[r] + 4 * g);
+      for (int v = 0; v < NV; ++v) acc[r][v] = dot(acc[r][v], av, wv[v]);
+    }
+  }
+}
+
+template <int MR, int NV>
+inline void store_tile(const __m512i (&acc)[MR][NV], const PanelRq& rq, const Clamp& cl, int8_t* c, size_t ldc);
+
 // One MR x (16 * NV) tile: `a` the prepared rows (pstride apart), w the panel's weights, kgroups groups.
 template <int MR, int NV>
 inline void tile(const int8_t* a, int pstride, const int8_t* w, int kgroups, const int32_t* bias,
                  const PanelRq& rq, const Clamp& cl, int8_t* c, size_t ldc) {
   __m512i acc[MR][NV];
-  for (int v = 0; v < NV; ++v)
-    for (int r = 0; r < MR; ++r) acc[r][v] = _mm512_loadu_si512(bias + 16 * v);
-  for (int g = 0; g < kgroups; ++g, w += kGroupBytes) {
-    __m512i wv[NV];
-    for (int v = 0; v < NV; ++v) wv[v] = _mm512_loadu_si512(w + 64 * v);
-#pragma GCC unroll 12
-    for (int r = 0; r < MR; ++r) {
-      const __m512i av = bcast4(a + r * pstride + 4 * g);
-      for (int v = 0; v < NV; ++v) acc[r][v] = dot(acc[r][v], av, wv[v]);
-    }
-  }
+  init_acc<MR, NV>(bias, acc);
+  const int8_t* rows[MR];
+  for (int r = 0; r < MR; ++r) rows[r] = a + r * pstride;
+  accumulate<MR, NV>(rows, w, kgroups, acc);
+  store_tile<MR, NV>(acc, rq, cl, c, ldc);
+}
+
+// Requantizes and stores an MR x (16 * NV) tile of accumulators (rq.cols real columns).
+template <int MR, int NV>
+inline void store_tile(const __m512i (&acc)[MR][NV], const PanelRq& rq, const Clamp& cl, int8_t* c, size_t ldc) {
   const int cols = rq.cols;
   if (NV == 1 && cols <= 8) {
     // At most 8 columns: rows in pairs, one vector per pair (columns 0..7 of row r, then of row r + 1),
@@ -344,6 +367,107 @@ bool any_general(const OutputStage& os, int n_begin, int n_end) {
   return false;
 }
 
+Clamp make_clamp(const OutputStage& os) {
+  Clamp cl;
+  const int32_t lo = os.act_min < -128 ? -128 : os.act_min, hi = os.act_max > 127 ? 127 : os.act_max;
+  cl.lo = _mm512_set1_epi8(static_cast<char>(lo));
+  cl.hi = _mm512_set1_epi8(static_cast<char>(hi));
+  cl.zp16 = _mm512_set1_epi16(static_cast<int16_t>(os.output_zero_point));
+  cl.lo_active = lo > -128;
+  cl.hi_active = hi < 127;
+  return cl;
+}
+
+// Panels whose weights fit kL2PanelBytes together (their output-stage constants are built once per group).
+int panels_per_group(size_t panel_bytes) {
+  const int group = static_cast<int>(gemm_c4::kL2PanelBytes / panel_bytes);
+  return group < 1 ? 1 : group > kMaxGroupPanels ? kMaxGroupPanels : group;
+}
+
+// One kMr x (16 * NV) tile of an implicit GEMM: px[r] is output pixel r's window origin in the unsigned
+// bordered image; tap t's in_c bytes are in_c / 4 whole groups of the packed K (taps in K order).
+template <int NV>
+inline void tile_implicit(const int8_t* const (&px)[kMr], const ImplicitConvA& a, const int8_t* w,
+                          const int32_t* bias, const PanelRq& rq, const Clamp& cl, int8_t* c, size_t ldc) {
+  __m512i acc[kMr][NV];
+  init_acc<kMr, NV>(bias, acc);
+  const int groups = a.in_c / 4;
+  for (int t = 0; t < a.ntaps; ++t, w += static_cast<size_t>(groups) * kGroupBytes) {
+    const ptrdiff_t off = a.taps[t];
+    const int8_t* rows[kMr];
+    for (int r = 0; r < kMr; ++r) rows[r] = px[r] + off;
+    accumulate<kMr, NV>(rows, w, groups, acc);
+  }
+  store_tile<kMr, NV>(acc, rq, cl, c, ldc);
+}
+
+// GemmKernel::run_implicit: rows [m_begin, m_end), all columns. Blocks of kMr rows; the last one runs over
+// the last kMr rows of the range (overlapped, same thread), or through a local buffer when the range is
+// shorter than kMr.
+void run_implicit_vnni(const PackedGemm& p, const ImplicitConvA& a, int m_begin, int m_end, int8_t* c,
+                       size_t ldc) {
+  if (m_begin >= m_end) return;
+  const Clamp cl = make_clamp(p.out);
+  const size_t panel_bytes = static_cast<size_t>((p.k + 3) / 4) * kGroupBytes;
+  const int group = panels_per_group(panel_bytes);
+  const int panels = (p.n + kNr - 1) / kNr;
+  // Output pixels are followed with a cursor: divisions per row cost as much as a thin layer's dot products.
+  struct Pos {
+    int b, oy, ox;
+  };
+  const int per_image = a.out_h * a.out_w;
+  auto locate = [&](int r) { return Pos{r / per_image, r % per_image / a.out_w, r % per_image % a.out_w}; };
+  auto step = [&](Pos& q) {
+    if (++q.ox == a.out_w) {
+      q.ox = 0;
+      if (++q.oy == a.out_h) {
+        q.oy = 0;
+        ++q.b;
+      }
+    }
+  };
+  auto origin = [&](const Pos& q) {
+    return a.image + q.b * a.image_bytes + static_cast<size_t>(q.oy) * a.stride_h * a.row_bytes +
+           static_cast<size_t>(q.ox) * a.stride_w * a.in_c;
+  };
+  PanelRq rq[kMaxGroupPanels];
+  alignas(64) int8_t local[kMr * kNr];
+  for (int pb = 0; pb < panels; pb += group) {
+    const int pe = pb + group < panels ? pb + group : panels;
+    for (int panel = pb; panel < pe; ++panel) {
+      const int col0 = panel * kNr;
+      panel_rq(p.out, col0, p.n - col0 < kNr ? p.n - col0 : kNr, &rq[panel - pb]);
+    }
+    Pos next = locate(m_begin);  // the pixel of row r0
+    for (int r0 = m_begin; r0 < m_end; r0 += kMr) {
+      const int rows = m_end - r0 < kMr ? m_end - r0 : kMr;
+      const int first = rows == kMr || m_end - m_begin < kMr ? r0 : m_end - kMr;
+      const bool buffered = rows < kMr && first == r0;
+      const int8_t* px[kMr];
+      Pos q = first == r0 ? next : locate(first);
+      for (int r = 0; r < kMr; ++r) {
+        px[r] = origin(q);
+        if (first + r + 1 < m_end) step(q);  // rows past the end repeat the last one (never stored)
+      }
+      next = q;
+      for (int panel = pb; panel < pe; ++panel) {
+        const int col0 = panel * kNr;
+        const PanelRq& q = rq[panel - pb];
+        int8_t* dst = buffered ? local : c + static_cast<size_t>(first) * ldc + col0;
+        const size_t ld = buffered ? kNr : ldc;
+        const int8_t* w = p.weights.as<int8_t>() + panel * panel_bytes;
+        if (q.cols > 16) {
+          tile_implicit<2>(px, a, w, p.bias.data() + col0, q, cl, dst, ld);
+        } else {
+          tile_implicit<1>(px, a, w, p.bias.data() + col0, q, cl, dst, ld);
+        }
+        for (int r = 0; buffered && r < rows; ++r)
+          std::memcpy(c + static_cast<size_t>(r0 + r) * ldc + col0, local + r * kNr, static_cast<size_t>(q.cols));
+      }
+    }
+  }
+}
+
 void pack_vnni(const int8_t* w, const int32_t* bias, int n, int k, int32_t a_zero_point, PackedGemm* out) {
   gemm_pack::pack_c4(w, bias, n, k, a_zero_point, Isa::kAvx512Vnni, kNr, kVnniActOffset, out);
 }
@@ -355,13 +479,7 @@ void run_vnni(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c
     run_portable(p, m, a, lda, c, ldc, n_begin, n_end);
     return;
   }
-  Clamp cl;
-  const int32_t lo = p.out.act_min < -128 ? -128 : p.out.act_min, hi = p.out.act_max > 127 ? 127 : p.out.act_max;
-  cl.lo = _mm512_set1_epi8(static_cast<char>(lo));
-  cl.hi = _mm512_set1_epi8(static_cast<char>(hi));
-  cl.zp16 = _mm512_set1_epi16(static_cast<int16_t>(p.out.output_zero_point));
-  cl.lo_active = lo > -128;
-  cl.hi_active = hi < 127;
+  const Clamp cl = make_clamp(p.out);
   const int k = p.k;
   const int kgroups = (k + 3) / 4;
   const int pstride = gemm_c4::prepared_stride(k);
@@ -384,9 +502,7 @@ void run_vnni(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c
     return;
   }
   const size_t panel_bytes = static_cast<size_t>(kgroups) * kGroupBytes;
-  int group = static_cast<int>(gemm_c4::kL2PanelBytes / panel_bytes);
-  if (group < 1) group = 1;
-  if (group > kMaxGroupPanels) group = kMaxGroupPanels;
+  const int group = panels_per_group(panel_bytes);
   PanelRq rq[kMaxGroupPanels];
   const int first_panel = n_begin / kNr;
   const int last_panel = (n_end + kNr - 1) / kNr;
@@ -432,7 +548,16 @@ void run_vnni(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c
       const int nb = full_blocks - b0 < blocks_per_prepare ? full_blocks - b0 : blocks_per_prepare;
       blocks(b0 * kMr, nb, kMr);
     }
-    if (full_blocks * kMr < m) {
+    const int left = m - full_blocks * kMr;
+    if (left > 0 && left <= kGemvTailRows) {
+      // One or two leftover rows (maps of 3x3, 5x5, 7x7 pixels): each through the GEMV, whose chains run side
+      // by side, rather than a whole block of 8 rows again.
+      const int ne = pe * kNr < n_end ? pe * kNr : n_end;
+      for (int r = m - left; r < m; ++r) {
+        VnniOps::prepare_a(a + r * lda, k, prepared);
+        run_gemv(p, prepared, c + r * ldc, pb * kNr, ne, cl);
+      }
+    } else if (left > 0) {
       // Leftover rows: a full block over the last kMr rows (overlapped) where allowed, else a smaller tile.
       if (overlap_tail) {
         blocks(m - kMr, 1, kMr);
@@ -447,6 +572,6 @@ void run_vnni(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c
 
 extern const GemmKernel kGemmAvx512Vnni;
 const GemmKernel kGemmAvx512Vnni{"gemm_s8_8x32c4_avx512vnni", Isa::kAvx512Vnni, kVnniMr, kNr, &pack_vnni,
-                                 &run_vnni, /*overlapped_tail=*/true};
+                                 &run_vnni, /*overlapped_tail=*/true, &run_implicit_vnni, /*implicit_xor=*/0x80};
 
 }  // namespace edgekd
