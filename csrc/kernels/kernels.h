@@ -66,6 +66,9 @@ struct PackedGemm {
   Isa isa = Isa::kRef;
   int n = 0, k = 0;
   int32_t a_zero_point = 0;
+  // No weight is -128 (set by the NEON pack): two products then fit an int16 sum, which gemm_neon's
+  // smull + smlal2 pairs rely on; -128 weights (outside TFLite's symmetric spec) take its exact slower loop.
+  bool no_min_weight = false;
   AlignedBuffer weights;         // layout private to the path's kernel
   std::vector<int32_t> bias;     // [n padded to the kernel's nr]; SIMD paths fold zero points in, ref keeps it raw
   OutputStage out;

@@ -1,0 +1,28 @@
+// The tile walk shared by the NEON and dotprod GEMMs: groups of column panels whose weights stay in L2
+// (256 KiB), and inside a group every block of MR rows against each panel, so a block of A is reused by
+// the whole group. Anonymous namespace: each ISA translation unit keeps its own copy.
+#pragma once
+#include <cstddef>
+
+namespace edgekd {
+namespace {
+
+// tile(rows, m0, panel) computes rows [m0, m0 + rows) (rows in 1..MR) of one panel of nr columns.
+template <int MR, class Tile>
+inline void for_each_tile(size_t panel_bytes, int m, int nr, int n_begin, int n_end, Tile&& tile) {
+  constexpr size_t kL2PanelBytes = 256 * 1024;
+  int group = static_cast<int>(kL2PanelBytes / (panel_bytes ? panel_bytes : 1));
+  if (group < 1) group = 1;
+  const int first_panel = n_begin / nr;
+  const int last_panel = (n_end + nr - 1) / nr;
+  for (int pb = first_panel; pb < last_panel; pb += group) {
+    const int pe = pb + group < last_panel ? pb + group : last_panel;
+    for (int m0 = 0; m0 < m; m0 += MR) {
+      const int rows = m - m0 < MR ? m - m0 : MR;
+      for (int panel = pb; panel < pe; ++panel) tile(rows, m0, panel);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace edgekd
