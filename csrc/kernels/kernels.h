@@ -109,6 +109,8 @@ struct PackedDwConv {
   // Some channel of `out` shifts left, has no right shift, or has an INT32_MIN multiplier (set by
   // pack_dwconv; the x86 paths take a shorter requantization when it is false).
   bool general_stage = true;
+  // No weight is -128 (set by the NEON packs): two taps' products then fit an int16 sum.
+  bool no_min_weight = false;
   // Padded inputs up to a size (set by pack_dwconv): run_dwconv copies the rows each thread's output rows
   // read into a zero-point-bordered image of geometry `bordered` (no padding, every window inside; its
   // whole size is bordered_bytes) and runs the kernel on that. 0: the kernel reads the input and handles
