@@ -68,8 +68,14 @@ inline void store_row4(int8_t* dst, int8x16_t v) {
   vst1q_lane_s32(reinterpret_cast<int32_t*>(dst), vreinterpretq_s32_s8(v), L);
 }
 
+// The output stage of the last panel when it has fewer than 4 columns, zero-padded (set up once per call).
+struct PanelPad {
+  int32_t mult[kNr], shift[kNr];
+};
+
 template <int MR, bool kPairs, bool kLeft>
-void tile(const PackedGemm& p, const int8_t* a, size_t lda, int8_t* c, size_t ldc, int panel, int n_end) {
+void tile(const PackedGemm& p, const int8_t* a, size_t lda, int8_t* c, size_t ldc, int panel, int n_end,
+          const PanelPad& pad) {
   const int k = p.k;
   const int kblocks = (k + kKb - 1) / kKb;
   const int kfull = k / kKb;
@@ -103,7 +109,9 @@ void tile(const PackedGemm& p, const int8_t* a, size_t lda, int8_t* c, size_t ld
     mac_tail(acc, at, krem, w + static_cast<size_t>(kfull) * kNr * kKb);
   }
 
-  const TileRequant<1> q(p.out, col0, cols);
+  const bool full = cols == kNr;
+  const RequantCols4 q = load_requant_cols4(full ? p.out.multiplier.data() + col0 : pad.mult,
+                                            full ? p.out.shift.data() + col0 : pad.shift);
   const RequantConsts consts = load_requant_consts(p.out);
   const int32x4_t bias = vld1q_s32(p.bias.data() + col0);
   int32x4_t rows[kMr];
@@ -111,11 +119,11 @@ void tile(const PackedGemm& p, const int8_t* a, size_t lda, int8_t* c, size_t ld
     const int rr = r < MR ? r : MR - 1;  // rows beyond MR repeat the last one (not stored)
     const int32x4_t sums = vaddq_s32(
         vpaddq_s32(vpaddq_s32(acc[rr][0], acc[rr][1]), vpaddq_s32(acc[rr][2], acc[rr][3])), bias);
-    rows[r] = r < MR ? requant4<kLeft>(sums, q.cols[0], consts) : rows[MR - 1];
+    rows[r] = r < MR ? requant4<kLeft>(sums, q, consts) : rows[MR - 1];
   }
   const int8x16_t out = narrow_clamp16(rows[0], rows[1], rows[2], rows[3], consts);
   int8_t* cc = c + col0;
-  if (cols == kNr) {
+  if (full) {
     store_row4<0>(cc, out);
     if (MR > 1) store_row4<1>(cc + ldc, out);
     if (MR > 2) store_row4<2>(cc + 2 * ldc, out);
@@ -131,14 +139,16 @@ template <bool kPairs, bool kLeft>
 void run_tiles(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c, size_t ldc, int n_begin,
                int n_end) {
   const size_t panel_bytes = static_cast<size_t>((p.k + kKb - 1) / kKb) * kNr * kKb;
+  PanelPad pad;
+  pad_last_panel(p.out, n_end, kNr, pad.mult, pad.shift);
   for_each_tile<kMr>(panel_bytes, m, kNr, n_begin, n_end, [&](int rows, int m0, int panel) {
     const int8_t* ar = a + m0 * lda;
     int8_t* cr = c + m0 * ldc;
     switch (rows) {
-      case 1: tile<1, kPairs, kLeft>(p, ar, lda, cr, ldc, panel, n_end); break;
-      case 2: tile<2, kPairs, kLeft>(p, ar, lda, cr, ldc, panel, n_end); break;
-      case 3: tile<3, kPairs, kLeft>(p, ar, lda, cr, ldc, panel, n_end); break;
-      default: tile<kMr, kPairs, kLeft>(p, ar, lda, cr, ldc, panel, n_end); break;
+      case 1: tile<1, kPairs, kLeft>(p, ar, lda, cr, ldc, panel, n_end, pad); break;
+      case 2: tile<2, kPairs, kLeft>(p, ar, lda, cr, ldc, panel, n_end, pad); break;
+      case 3: tile<3, kPairs, kLeft>(p, ar, lda, cr, ldc, panel, n_end, pad); break;
+      default: tile<kMr, kPairs, kLeft>(p, ar, lda, cr, ldc, panel, n_end, pad); break;
     }
   });
 }

@@ -4,7 +4,8 @@
 // four k groups, and the lane-indexed sdot (vdotq_laneq_s32) picks the group, so a step is 4 + 16 loads
 // for 64 sdot, with no broadcast or shuffle. 16 accumulators + 4 rows of A + 4 weight vectors fit the 32
 // registers without spills. The remaining k groups use a broadcast of 4 bytes of A, the last k % 4 bytes a
-// zero-padded copy (the pack zeroed W beyond k).
+// zero-padded copy (the pack zeroed W beyond k). Full tiles of 4 rows without left shifts (nearly all of
+// them) run as one block of assembly (gemm_neondot_asm.h).
 #include <arm_neon.h>
 
 #include <cstring>
@@ -50,8 +51,15 @@ inline void dot_bcast(int32x4_t (&acc)[MR][kNv], const int8_t* const (&a4)[MR], 
   }
 }
 
+// The output stage of the last panel when it has fewer than 16 columns, zero-padded to 16 (set up once per
+// call: every row block meets it).
+struct PanelPad {
+  int32_t mult[kNr], shift[kNr];
+};
+
 template <int MR, bool kLeft>
-void tile(const PackedGemm& p, const int8_t* a, size_t lda, int8_t* c, size_t ldc, int panel, int n_end) {
+void tile(const PackedGemm& p, const int8_t* a, size_t lda, int8_t* c, size_t ldc, int panel, int n_end,
+          const PanelPad& pad) {
   const int k = p.k;
   const int kgroups = (k + 3) / 4;
   const int ksteps = k / 16;
@@ -60,26 +68,37 @@ void tile(const PackedGemm& p, const int8_t* a, size_t lda, int8_t* c, size_t ld
   const int col0 = panel * kNr;
   const int cols = n_end - col0 < kNr ? n_end - col0 : kNr;
   const int8_t* w = p.weights.as<int8_t>() + static_cast<size_t>(panel) * kgroups * kNr * 4;
-
-  int32x4_t acc[MR][kNv];
   const int8_t* ar[MR];
   for (int r = 0; r < MR; ++r) ar[r] = a + r * lda;
-  if constexpr (MR == 4) {
-    dot_4x16_k16_asm(acc, p.bias.data() + col0, a, lda, w, ksteps);
-  } else {
-    for (int v = 0; v < kNv; ++v) {
-      const int32x4_t b = vld1q_s32(p.bias.data() + col0 + 4 * v);
-      for (int r = 0; r < MR; ++r) acc[r][v] = b;
-    }
-    for (int s = 0; s < ksteps; ++s) {
-      int8x16_t av[MR];
-      for (int r = 0; r < MR; ++r) av[r] = vld1q_s8(ar[r] + 16 * s);
-      const int8_t* ws = w + static_cast<size_t>(s) * 4 * kNr * 4;
-      dot_group<0>(acc, av, ws);
-      dot_group<1>(acc, av, ws + kNr * 4);
-      dot_group<2>(acc, av, ws + 2 * kNr * 4);
-      dot_group<3>(acc, av, ws + 3 * kNr * 4);
-    }
+
+  if constexpr (MR == kMr && !kLeft) {
+    int8_t tail[kMr][4] = {};
+    for (int r = 0; r < MR; ++r)
+      for (int i = 0; i < krem; ++i) tail[r][i] = ar[r][4 * kfull + i];
+    alignas(16) int8_t part[kMr][kNr];
+    const bool full = cols == kNr;
+    tile_4x16_asm({a, lda, w, ksteps, kfull - 4 * ksteps, krem ? &tail[0][0] : nullptr, p.bias.data() + col0,
+                   full ? p.out.multiplier.data() + col0 : pad.mult, full ? p.out.shift.data() + col0 : pad.shift,
+                   p.out.output_zero_point, static_cast<int8_t>(p.out.act_min), static_cast<int8_t>(p.out.act_max),
+                   full ? c + col0 : &part[0][0], full ? ldc : kNr});
+    if (!full)
+      for (int r = 0; r < MR; ++r) std::memcpy(c + r * ldc + col0, part[r], static_cast<size_t>(cols));
+    return;
+  }
+
+  int32x4_t acc[MR][kNv];
+  for (int v = 0; v < kNv; ++v) {
+    const int32x4_t b = vld1q_s32(p.bias.data() + col0 + 4 * v);
+    for (int r = 0; r < MR; ++r) acc[r][v] = b;
+  }
+  for (int s = 0; s < ksteps; ++s) {
+    int8x16_t av[MR];
+    for (int r = 0; r < MR; ++r) av[r] = vld1q_s8(ar[r] + 16 * s);
+    const int8_t* ws = w + static_cast<size_t>(s) * 4 * kNr * 4;
+    dot_group<0>(acc, av, ws);
+    dot_group<1>(acc, av, ws + kNr * 4);
+    dot_group<2>(acc, av, ws + 2 * kNr * 4);
+    dot_group<3>(acc, av, ws + 3 * kNr * 4);
   }
   for (int g = 4 * ksteps; g < kfull; ++g) {
     const int8_t* a4[MR];
@@ -97,13 +116,17 @@ void tile(const PackedGemm& p, const int8_t* a, size_t lda, int8_t* c, size_t ld
     dot_bcast(acc, a4, w + static_cast<size_t>(kfull) * kNr * 4);
   }
 
-  const TileRequant<kNv> q(p.out, col0, cols);
+  const bool full = cols == kNr;
+  RequantCols4 q[kNv];
+  for (int v = 0; v < kNv; ++v)
+    q[v] = load_requant_cols4((full ? p.out.multiplier.data() + col0 : pad.mult) + 4 * v,
+                              (full ? p.out.shift.data() + col0 : pad.shift) + 4 * v);
   const RequantConsts consts = load_requant_consts(p.out);
   for (int r = 0; r < MR; ++r) {
-    const int8x16_t out = narrow_clamp16(requant4<kLeft>(acc[r][0], q.cols[0], consts),
-                                         requant4<kLeft>(acc[r][1], q.cols[1], consts),
-                                         requant4<kLeft>(acc[r][2], q.cols[2], consts),
-                                         requant4<kLeft>(acc[r][3], q.cols[3], consts), consts);
+    const int8x16_t out = narrow_clamp16(requant4<kLeft>(acc[r][0], q[0], consts),
+                                         requant4<kLeft>(acc[r][1], q[1], consts),
+                                         requant4<kLeft>(acc[r][2], q[2], consts),
+                                         requant4<kLeft>(acc[r][3], q[3], consts), consts);
     store_s8_partial(c + r * ldc + col0, out, cols);
   }
 }
@@ -112,14 +135,16 @@ template <bool kLeft>
 void run_rows(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c, size_t ldc, int n_begin,
               int n_end) {
   const size_t panel_bytes = static_cast<size_t>((p.k + 3) / 4) * kNr * 4;
+  PanelPad pad;
+  pad_last_panel(p.out, n_end, kNr, pad.mult, pad.shift);
   for_each_tile<kMr>(panel_bytes, m, kNr, n_begin, n_end, [&](int rows, int m0, int panel) {
     const int8_t* ar = a + m0 * lda;
     int8_t* cr = c + m0 * ldc;
     switch (rows) {
-      case 1: tile<1, kLeft>(p, ar, lda, cr, ldc, panel, n_end); break;
-      case 2: tile<2, kLeft>(p, ar, lda, cr, ldc, panel, n_end); break;
-      case 3: tile<3, kLeft>(p, ar, lda, cr, ldc, panel, n_end); break;
-      default: tile<kMr, kLeft>(p, ar, lda, cr, ldc, panel, n_end); break;
+      case 1: tile<1, kLeft>(p, ar, lda, cr, ldc, panel, n_end, pad); break;
+      case 2: tile<2, kLeft>(p, ar, lda, cr, ldc, panel, n_end, pad); break;
+      case 3: tile<3, kLeft>(p, ar, lda, cr, ldc, panel, n_end, pad); break;
+      default: tile<kMr, kLeft>(p, ar, lda, cr, ldc, panel, n_end, pad); break;
     }
   });
 }

@@ -74,26 +74,15 @@ inline void store_s8_partial(int8_t* dst, int8x16_t v, int count) {
   for (int i = 0; i < count; ++i) dst[i] = tmp[i];
 }
 
-// The output stage of a tile's columns [col0, col0 + 4 * NV): a copy padded with zeros when fewer than that
-// many columns exist (the output stage holds exactly n values).
-template <int NV>
-struct TileRequant {
-  RequantCols4 cols[NV];
-  TileRequant(const OutputStage& os, int col0, int count) {
-    const int32_t* mult = os.multiplier.data() + col0;
-    const int32_t* shift = os.shift.data() + col0;
-    int32_t mult_pad[4 * NV], shift_pad[4 * NV];
-    if (count < 4 * NV) {
-      for (int j = 0; j < 4 * NV; ++j) {
-        mult_pad[j] = j < count ? mult[j] : 0;
-        shift_pad[j] = j < count ? shift[j] : 0;
-      }
-      mult = mult_pad;
-      shift = shift_pad;
-    }
-    for (int v = 0; v < NV; ++v) cols[v] = load_requant_cols4(mult + 4 * v, shift + 4 * v);
+// The output stage of the last panel of nr columns covering [.., n_end), zero-padded to nr values (when
+// n_end is not a multiple of nr: the output stage holds exactly n values).
+inline void pad_last_panel(const OutputStage& os, int n_end, int nr, int32_t* mult, int32_t* shift) {
+  const int col0 = (n_end - 1) / nr * nr;
+  for (int j = 0; j < nr; ++j) {
+    mult[j] = col0 + j < n_end ? os.multiplier[col0 + j] : 0;
+    shift[j] = col0 + j < n_end ? os.shift[col0 + j] : 0;
   }
-};
+}
 
 }  // namespace
 }  // namespace edgekd
