@@ -27,6 +27,11 @@ struct MacSmull {  // kTapsS8 weights: per block, per tap, 16 int8
                          const TailGuard& g, int32x4_t acc[4]) {
     mac_taps_s8<kPairs, Tail>(taps, 0, NT ? NT : n_rt, cofs, count, w, g, acc);
   }
+
+  template <int NT>
+  static inline void mac8(const int8_t* const* taps, int n_rt, ptrdiff_t cofs, const int8_t* w, int32x4_t acc[4]) {
+    mac8_taps_s8<kPairs>(taps, 0, NT ? NT : n_rt, cofs, w, acc);
+  }
 };
 
 void pack_neon(const DwConvParams& params, const int8_t* w, const int32_t* bias, PackedDwConv* out) {

@@ -45,6 +45,24 @@ struct MacSdot {  // kQuadsS8 weights: per block, per whole group of 4 taps, 16 
     }
     mac_taps_s8<kPairs, Tail>(taps, t, n, cofs, count, w, g, acc);
   }
+
+  template <int NT>
+  static inline void mac8(const int8_t* const* taps, int n_rt, ptrdiff_t cofs, const int8_t* w, int32x4_t acc[4]) {
+    const int n = NT ? NT : n_rt;
+    int t = 0;
+    for (; t + 3 < n; t += 4, w += 64) {
+      // The low halves of the 16-channel interleave: channels 0-3 and 4-7, 4 taps each.
+      const int8x16_t x0 = vcombine_s8(vld1_s8(taps[t] + cofs), vdup_n_s8(0));
+      const int8x16_t x1 = vcombine_s8(vld1_s8(taps[t + 1] + cofs), vdup_n_s8(0));
+      const int8x16_t x2 = vcombine_s8(vld1_s8(taps[t + 2] + cofs), vdup_n_s8(0));
+      const int8x16_t x3 = vcombine_s8(vld1_s8(taps[t + 3] + cofs), vdup_n_s8(0));
+      const int16x8_t a = vreinterpretq_s16_s8(vzip1q_s8(x0, x1));
+      const int16x8_t b = vreinterpretq_s16_s8(vzip1q_s8(x2, x3));
+      acc[0] = vdotq_s32(acc[0], vreinterpretq_s8_s16(vzip1q_s16(a, b)), vld1q_s8(w));
+      acc[1] = vdotq_s32(acc[1], vreinterpretq_s8_s16(vzip2q_s16(a, b)), vld1q_s8(w + 16));
+    }
+    mac8_taps_s8<kPairs>(taps, t, n, cofs, w, acc);
+  }
 };
 
 void pack_neondot(const DwConvParams& params, const int8_t* w, const int32_t* bias, PackedDwConv* out) {
