@@ -3,8 +3,9 @@
 // k into the same int16x8, and sadalp into the accumulator: 3 instructions per 16 multiply-adds. Two int8
 // products fit an int16 sum unless both are (-128) x (-128), so the pack checks that no weight is -128
 // (TFLite's symmetric weights never are); a weight of -128 takes the exact form with one smull, one smull2
-// and two sadalp per 16 k. The four partial sums of a pair are reduced once per tile with addp.
-// 16 accumulators + 4 rows of A + 4 weight vectors + 2 products fit the 32 registers without spills.
+// and two sadalp per 16 k. The four partial sums of a pair are reduced once per tile with addp. Full tiles
+// of 4 rows without -128 weights or left shifts (nearly all of them) run as one block of assembly
+// (gemm_neon_asm.h).
 #include <arm_neon.h>
 
 #include <cstring>
@@ -83,24 +84,33 @@ void tile(const PackedGemm& p, const int8_t* a, size_t lda, int8_t* c, size_t ld
   const int col0 = panel * kNr;
   const int cols = n_end - col0 < kNr ? n_end - col0 : kNr;
   const int8_t* w = p.weights.as<int8_t>() + static_cast<size_t>(panel) * kblocks * kNr * kKb;
-  int32x4_t acc[MR][kNr];
   const int8_t* ar[MR];
   for (int r = 0; r < MR; ++r) ar[r] = a + r * lda;
-  if constexpr (MR == 4 && kPairs) {
-    mac_4x4_k16_asm(acc, a, lda, w, kfull);
-  } else {
-    for (int r = 0; r < MR; ++r)
-      for (int j = 0; j < kNr; ++j) acc[r][j] = vdupq_n_s32(0);
-    for (int b = 0; b < kfull; ++b) {
-      const int8_t* wb = w + static_cast<size_t>(b) * kNr * kKb;
-      const int8x16_t w0 = vld1q_s8(wb), w1 = vld1q_s8(wb + 16), w2 = vld1q_s8(wb + 32), w3 = vld1q_s8(wb + 48);
-      for (int r = 0; r < MR; ++r) {
-        const int8x16_t av = vld1q_s8(ar[r] + b * kKb);
-        acc[r][0] = mac16<kPairs>(acc[r][0], av, w0);
-        acc[r][1] = mac16<kPairs>(acc[r][1], av, w1);
-        acc[r][2] = mac16<kPairs>(acc[r][2], av, w2);
-        acc[r][3] = mac16<kPairs>(acc[r][3], av, w3);
-      }
+  const bool full = cols == kNr;
+  if constexpr (MR == kMr && kPairs && !kLeft) {
+    alignas(16) int8_t tail[kMr][kKb] = {};
+    for (int r = 0; r < MR; ++r) std::memcpy(tail[r], ar[r] + kfull * kKb, static_cast<size_t>(krem));
+    alignas(16) int8_t part[kMr][kNr];
+    tile_4x4_asm({a, lda, w, kfull, krem ? &tail[0][0] : nullptr, p.bias.data() + col0,
+                  full ? p.out.multiplier.data() + col0 : pad.mult, full ? p.out.shift.data() + col0 : pad.shift,
+                  p.out.output_zero_point, static_cast<int8_t>(p.out.act_min), static_cast<int8_t>(p.out.act_max),
+                  full ? c + col0 : &part[0][0], full ? ldc : kNr});
+    if (!full)
+      for (int r = 0; r < MR; ++r) std::memcpy(c + r * ldc + col0, part[r], static_cast<size_t>(cols));
+    return;
+  }
+  int32x4_t acc[MR][kNr];
+  for (int r = 0; r < MR; ++r)
+    for (int j = 0; j < kNr; ++j) acc[r][j] = vdupq_n_s32(0);
+  for (int b = 0; b < kfull; ++b) {
+    const int8_t* wb = w + static_cast<size_t>(b) * kNr * kKb;
+    const int8x16_t w0 = vld1q_s8(wb), w1 = vld1q_s8(wb + 16), w2 = vld1q_s8(wb + 32), w3 = vld1q_s8(wb + 48);
+    for (int r = 0; r < MR; ++r) {
+      const int8x16_t av = vld1q_s8(ar[r] + b * kKb);
+      acc[r][0] = mac16<kPairs>(acc[r][0], av, w0);
+      acc[r][1] = mac16<kPairs>(acc[r][1], av, w1);
+      acc[r][2] = mac16<kPairs>(acc[r][2], av, w2);
+      acc[r][3] = mac16<kPairs>(acc[r][3], av, w3);
     }
   }
   if (krem) {
@@ -109,7 +119,6 @@ void tile(const PackedGemm& p, const int8_t* a, size_t lda, int8_t* c, size_t ld
     mac_tail(acc, at, krem, w + static_cast<size_t>(kfull) * kNr * kKb);
   }
 
-  const bool full = cols == kNr;
   const RequantCols4 q = load_requant_cols4(full ? p.out.multiplier.data() + col0 : pad.mult,
                                             full ? p.out.shift.data() + col0 : pad.shift);
   const RequantConsts consts = load_requant_consts(p.out);

@@ -1,13 +1,13 @@
-// The inner loop of the 4x4k16 NEON GEMM (gemm_neon.cpp) for full tiles of 4 rows whose weights hold no
-// -128, in assembly: compiled from intrinsics, GCC kept 6 of the 16 accumulators on the stack inside the
-// loop (89 instructions per 16 k where this loop has 56). Per 16 k: four 16-byte rows of A (v0-v3), the
-// panel's four weight vectors (v4-v7), and per (row, column) smull + smlal2 into an int16x8 (v24-v31 in
-// turn) and sadalp into acc[r][j] = v(8 + 4r + j). An asm statement takes at most 30 operands, so the
-// accumulators start at zero and end in memory rather than being 16 read-write register operands.
+// The common tile of the 4x4k16 NEON GEMM (gemm_neon.cpp) in assembly: four rows, every k, no weight of -128
+// and no left shift. Compiled from intrinsics, GCC kept 6 of the 16 accumulators on the stack inside the k
+// loop (89 instructions per 16 k where this loop has 56) and the output stage went through the stack.
+// Registers: A rows v0-v3, the panel's four weight vectors v4-v7, acc[r][j] = v(8 + 4r + j) (int32x4 partial
+// sums of row r, column j), products v24-v31 in turn: per (row, column) and 16 k, smull + smlal2 into an
+// int16x8 and sadalp into the accumulator. The last k % 16 come as a zero-padded copy of the 4 rows (the
+// pack zeroed W beyond k). Then addp reduces each row to v8/v12/v16/v20, and the output stage is
+// requant4<false> + narrow_clamp16 (gemm_requant_neon.h), instruction for instruction.
 // Included by gemm_neon.cpp only.
 #pragma once
-#include <arm_neon.h>
-
 #include <cstddef>
 #include <cstdint>
 
@@ -18,14 +18,47 @@ namespace {
   "smull v" T ".8h, v" A ".8b, v" W ".8b\n\t"               \
   "smlal2 v" T ".8h, v" A ".16b, v" W ".16b\n\t"            \
   "sadalp v" ACC ".4s, v" T ".8h\n\t"
+#define EK_MAC_BLOCK                                                                                         \
+  "ldp q4, q5, [%[w]], #32\n\t"                                                                              \
+  "ldp q6, q7, [%[w]], #32\n\t"                                                                              \
+  EK_MAC("8", "0", "4", "24") EK_MAC("9", "0", "5", "25") EK_MAC("10", "0", "6", "26") EK_MAC("11", "0", "7", "27") \
+  EK_MAC("12", "1", "4", "28") EK_MAC("13", "1", "5", "29") EK_MAC("14", "1", "6", "30") EK_MAC("15", "1", "7", "31") \
+  EK_MAC("16", "2", "4", "24") EK_MAC("17", "2", "5", "25") EK_MAC("18", "2", "6", "26") EK_MAC("19", "2", "7", "27") \
+  EK_MAC("20", "3", "4", "28") EK_MAC("21", "3", "5", "29") EK_MAC("22", "3", "6", "30") EK_MAC("23", "3", "7", "31")
+// Row R's four partial-sum vectors to one vector of 4 column sums in vR0.
+#define EK_REDUCE(R0, R1, R2, R3)                            \
+  "addp v" R0 ".4s, v" R0 ".4s, v" R1 ".4s\n\t"             \
+  "addp v" R2 ".4s, v" R2 ".4s, v" R3 ".4s\n\t"             \
+  "addp v" R0 ".4s, v" R0 ".4s, v" R2 ".4s\n\t"             \
+  "add v" R0 ".4s, v" R0 ".4s, v0.4s\n\t"                   \
+  "sqrdmulh v" R0 ".4s, v" R0 ".4s, v1.4s\n\t"              \
+  "srshl v" R0 ".4s, v" R0 ".4s, v2.4s\n\t"                 \
+  "add v" R0 ".4s, v" R0 ".4s, v3.4s\n\t"
 
-// acc[r][j] = the 4 partial sums over steps * 16 k of A[r][k] * W[j][k] (steps >= 0). Rows of A are lda
-// apart; w is the panel's packed weights (per 16 k: 4 columns x 16 bytes).
-inline void mac_4x4_k16_asm(int32x4_t (&acc)[4][4], const int8_t* a, size_t lda, const int8_t* w, int steps) {
-  const int8_t* a1 = a + lda;
-  const int8_t* a2 = a1 + lda;
-  const int8_t* a3 = a2 + lda;
-  int64_t n = steps;
+struct Tile4x4Args {
+  const int8_t* a;       // row 0 of A; rows lda apart
+  size_t lda;
+  const int8_t* w;       // the panel's packed weights
+  int blocks;            // blocks of 16 k read in place
+  const int8_t* tail;    // then 4 rows x 16 bytes (the last k % 16, zero-padded), or nullptr
+  const int32_t* bias;   // 4 folded biases
+  const int32_t* mult;   // 4 multipliers
+  const int32_t* shift;  // 4 shifts, all <= 0
+  int32_t zero_point;
+  int8_t act_min, act_max;
+  int8_t* c;             // row 0 of the 4 output columns; rows ldc apart
+  size_t ldc;
+};
+
+inline void tile_4x4_asm(const Tile4x4Args& t) {
+  const int8_t* a0 = t.a;
+  const int8_t* a1 = a0 + t.lda;
+  const int8_t* a2 = a1 + t.lda;
+  const int8_t* a3 = a2 + t.lda;
+  const int8_t* w = t.w;
+  int8_t* c = t.c;
+  int64_t n = t.blocks;
+  const int64_t zp = t.zero_point, lo = t.act_min, hi = t.act_max;
   __asm__ volatile(
       "movi v8.4s, #0\n\t" "movi v9.4s, #0\n\t" "movi v10.4s, #0\n\t" "movi v11.4s, #0\n\t"
       "movi v12.4s, #0\n\t" "movi v13.4s, #0\n\t" "movi v14.4s, #0\n\t" "movi v15.4s, #0\n\t"
@@ -35,32 +68,49 @@ inline void mac_4x4_k16_asm(int32x4_t (&acc)[4][4], const int8_t* a, size_t lda,
       "1:\n\t"
       "ldr q0, [%[a0]], #16\n\t"
       "ldr q1, [%[a1]], #16\n\t"
-      "ldp q4, q5, [%[w]], #32\n\t"
-      "ldp q6, q7, [%[w]], #32\n\t"
       "ldr q2, [%[a2]], #16\n\t"
       "ldr q3, [%[a3]], #16\n\t"
-      EK_MAC("8", "0", "4", "24") EK_MAC("9", "0", "5", "25") EK_MAC("10", "0", "6", "26") EK_MAC("11", "0", "7", "27")
-      EK_MAC("12", "1", "4", "28") EK_MAC("13", "1", "5", "29") EK_MAC("14", "1", "6", "30") EK_MAC("15", "1", "7", "31")
-      EK_MAC("16", "2", "4", "24") EK_MAC("17", "2", "5", "25") EK_MAC("18", "2", "6", "26") EK_MAC("19", "2", "7", "27")
-      EK_MAC("20", "3", "4", "28") EK_MAC("21", "3", "5", "29") EK_MAC("22", "3", "6", "30") EK_MAC("23", "3", "7", "31")
+      EK_MAC_BLOCK
       "subs %[n], %[n], #1\n\t"
       "b.ne 1b\n\t"
       "2:\n\t"
-      "stp q8, q9, [%[acc]]\n\t"
-      "stp q10, q11, [%[acc], #32]\n\t"
-      "stp q12, q13, [%[acc], #64]\n\t"
-      "stp q14, q15, [%[acc], #96]\n\t"
-      "stp q16, q17, [%[acc], #128]\n\t"
-      "stp q18, q19, [%[acc], #160]\n\t"
-      "stp q20, q21, [%[acc], #192]\n\t"
-      "stp q22, q23, [%[acc], #224]\n\t"
-      : [a0] "+r"(a), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w), [n] "+r"(n)
-      : [acc] "r"(&acc[0][0])
+      "cbz %[tail], 3f\n\t"
+      "ldp q0, q1, [%[tail]]\n\t"
+      "ldp q2, q3, [%[tail], #32]\n\t"
+      EK_MAC_BLOCK
+      "3:\n\t"
+      "ldr q0, [%[bias]]\n\t"
+      "ldr q1, [%[mult]]\n\t"
+      "ldr q2, [%[shift]]\n\t"
+      "mvni v3.4s, #30\n\t"  // -31: the definition caps the right shift at 31
+      "smax v2.4s, v2.4s, v3.4s\n\t"
+      "dup v3.4s, %w[zp]\n\t"
+      EK_REDUCE("8", "9", "10", "11") EK_REDUCE("12", "13", "14", "15")
+      EK_REDUCE("16", "17", "18", "19") EK_REDUCE("20", "21", "22", "23")
+      "dup v25.16b, %w[lo]\n\t"
+      "dup v26.16b, %w[hi]\n\t"
+      "sqxtn v27.4h, v8.4s\n\t"
+      "sqxtn2 v27.8h, v12.4s\n\t"
+      "sqxtn v28.4h, v16.4s\n\t"
+      "sqxtn2 v28.8h, v20.4s\n\t"
+      "sqxtn v27.8b, v27.8h\n\t"
+      "sqxtn2 v27.16b, v28.8h\n\t"
+      "smax v27.16b, v27.16b, v25.16b\n\t"
+      "smin v27.16b, v27.16b, v26.16b\n\t"
+      "st1 {v27.s}[0], [%[c]], %[ldc]\n\t"
+      "st1 {v27.s}[1], [%[c]], %[ldc]\n\t"
+      "st1 {v27.s}[2], [%[c]], %[ldc]\n\t"
+      "st1 {v27.s}[3], [%[c]]\n\t"
+      : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w), [n] "+r"(n), [c] "+r"(c)
+      : [tail] "r"(t.tail), [bias] "r"(t.bias), [mult] "r"(t.mult), [shift] "r"(t.shift), [zp] "r"(zp),
+        [lo] "r"(lo), [hi] "r"(hi), [ldc] "r"(t.ldc)
       : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13",
         "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28",
         "v29", "v30", "v31");
 }
 
+#undef EK_REDUCE
+#undef EK_MAC_BLOCK
 #undef EK_MAC
 
 }  // namespace

@@ -4,8 +4,8 @@
 // four k groups, and the lane-indexed sdot (vdotq_laneq_s32) picks the group, so a step is 4 + 16 loads
 // for 64 sdot, with no broadcast or shuffle. 16 accumulators + 4 rows of A + 4 weight vectors fit the 32
 // registers without spills. The remaining k groups use a broadcast of 4 bytes of A, the last k % 4 bytes a
-// zero-padded copy (the pack zeroed W beyond k). Full tiles of 4 rows without left shifts (nearly all of
-// them) run as one block of assembly (gemm_neondot_asm.h).
+// zero-padded copy (the pack zeroed W beyond k). Tiles of 4 rows and of 1 row (batch-1 fully connected)
+// without left shifts (nearly all of them) run as one block of assembly each (gemm_neondot_asm.h).
 #include <arm_neon.h>
 
 #include <cstring>
@@ -71,16 +71,22 @@ void tile(const PackedGemm& p, const int8_t* a, size_t lda, int8_t* c, size_t ld
   const int8_t* ar[MR];
   for (int r = 0; r < MR; ++r) ar[r] = a + r * lda;
 
-  if constexpr (MR == kMr && !kLeft) {
-    int8_t tail[kMr][4] = {};
+  if constexpr ((MR == kMr || MR == 1) && !kLeft) {
+    int8_t tail[MR][4] = {};
     for (int r = 0; r < MR; ++r)
       for (int i = 0; i < krem; ++i) tail[r][i] = ar[r][4 * kfull + i];
-    alignas(16) int8_t part[kMr][kNr];
+    alignas(16) int8_t part[MR][kNr];
     const bool full = cols == kNr;
-    tile_4x16_asm({a, lda, w, ksteps, kfull - 4 * ksteps, krem ? &tail[0][0] : nullptr, p.bias.data() + col0,
-                   full ? p.out.multiplier.data() + col0 : pad.mult, full ? p.out.shift.data() + col0 : pad.shift,
-                   p.out.output_zero_point, static_cast<int8_t>(p.out.act_min), static_cast<int8_t>(p.out.act_max),
-                   full ? c + col0 : &part[0][0], full ? ldc : kNr});
+    const Tile4Args args{a, lda, w, ksteps, kfull - 4 * ksteps, krem ? &tail[0][0] : nullptr,
+                         p.bias.data() + col0, full ? p.out.multiplier.data() + col0 : pad.mult,
+                         full ? p.out.shift.data() + col0 : pad.shift, p.out.output_zero_point,
+                         static_cast<int8_t>(p.out.act_min), static_cast<int8_t>(p.out.act_max),
+                         full ? c + col0 : &part[0][0], full ? ldc : kNr};
+    if constexpr (MR == 1) {
+      tile_1x16_asm(args);
+    } else {
+      tile_4x16_asm(args);
+    }
     if (!full)
       for (int r = 0; r < MR; ++r) std::memcpy(c + r * ldc + col0, part[r], static_cast<size_t>(cols));
     return;

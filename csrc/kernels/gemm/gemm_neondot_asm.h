@@ -5,6 +5,7 @@
 // 120. Registers: A rows v0-v3, weights v4-v7, acc[r][v] in v(8 + 4r + v); in the output stage v0-v3 hold
 // the multipliers, v4-v7 the negated right shifts, v24 the zero point, v25/v26 the clamp, v27/v28 the rows.
 // The arithmetic is requant4<false> + narrow_clamp16 (gemm_requant_neon.h), instruction for instruction.
+// tile_1x16_asm is the same for one row (batch-1 fully connected layers).
 // Included by gemm_neondot.cpp only (built with +dotprod).
 #pragma once
 #include <cstddef>
@@ -133,6 +134,76 @@ inline void tile_4x16_asm(const Tile4Args& t) {
         "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28");
 }
 
+// One row (batch-1 fully connected, GEMV): the same steps for one row of A, the 16 weight vectors of a 16-k
+// step loaded in 8 ldp. Registers: A v0, weights v4-v7 and v24-v27, acc v8-v11.
+#define EK_SDOT1(L, W0, W1, W2, W3)                                                                     \
+  "sdot v8.4s, v" W0 ".16b, v0" L "\n\t" "sdot v9.4s, v" W1 ".16b, v0" L "\n\t"                        \
+  "sdot v10.4s, v" W2 ".16b, v0" L "\n\t" "sdot v11.4s, v" W3 ".16b, v0" L "\n\t"
+
+inline void tile_1x16_asm(const Tile4Args& t) {
+  const int8_t* a0 = t.a;
+  const int8_t* w = t.w;
+  const int8_t* tail = t.tail;
+  int8_t* c = t.c;
+  int64_t steps = t.steps, groups = t.groups;
+  const int64_t zp = t.zero_point, lo = t.act_min, hi = t.act_max;
+  __asm__ volatile(
+      "ldp q8, q9, [%[bias]]\n\t"
+      "ldp q10, q11, [%[bias], #32]\n\t"
+      "cbz %[steps], 2f\n\t"
+      "1:\n\t"
+      "ldr q0, [%[a0]], #16\n\t"
+      "ldp q4, q5, [%[w]], #32\n\t"
+      "ldp q6, q7, [%[w]], #32\n\t"
+      "ldp q24, q25, [%[w]], #32\n\t"
+      "ldp q26, q27, [%[w]], #32\n\t"
+      EK_SDOT1(".4b[0]", "4", "5", "6", "7")
+      "ldp q4, q5, [%[w]], #32\n\t"
+      "ldp q6, q7, [%[w]], #32\n\t"
+      EK_SDOT1(".4b[1]", "24", "25", "26", "27")
+      "ldp q24, q25, [%[w]], #32\n\t"
+      "ldp q26, q27, [%[w]], #32\n\t"
+      EK_SDOT1(".4b[2]", "4", "5", "6", "7")
+      EK_SDOT1(".4b[3]", "24", "25", "26", "27")
+      "subs %[steps], %[steps], #1\n\t"
+      "b.ne 1b\n\t"
+      "2:\n\t"
+      "cbz %[groups], 4f\n\t"
+      "3:\n\t"
+      "ld1r {v0.4s}, [%[a0]], #4\n\t"
+      "ldp q4, q5, [%[w]], #32\n\t"
+      "ldp q6, q7, [%[w]], #32\n\t"
+      EK_SDOT1(".16b", "4", "5", "6", "7")
+      "subs %[groups], %[groups], #1\n\t"
+      "b.ne 3b\n\t"
+      "4:\n\t"
+      "cbz %[tail], 5f\n\t"
+      "ld1r {v0.4s}, [%[tail]]\n\t"
+      "ldp q4, q5, [%[w]], #32\n\t"
+      "ldp q6, q7, [%[w]], #32\n\t"
+      EK_SDOT1(".16b", "4", "5", "6", "7")
+      "5:\n\t"
+      "ldp q0, q1, [%[mult]]\n\t"
+      "ldp q2, q3, [%[mult], #32]\n\t"
+      "ldp q4, q5, [%[shift]]\n\t"
+      "ldp q6, q7, [%[shift], #32]\n\t"
+      "mvni v24.4s, #30\n\t"  // -31: the definition caps the right shift at 31
+      "smax v4.4s, v4.4s, v24.4s\n\t"
+      "smax v5.4s, v5.4s, v24.4s\n\t"
+      "smax v6.4s, v6.4s, v24.4s\n\t"
+      "smax v7.4s, v7.4s, v24.4s\n\t"
+      "dup v24.4s, %w[zp]\n\t"
+      "dup v25.16b, %w[lo]\n\t"
+      "dup v26.16b, %w[hi]\n\t"
+      EK_STORE_ROW("8", "9", "10", "11")
+      : [a0] "+r"(a0), [w] "+r"(w), [steps] "+r"(steps), [groups] "+r"(groups), [c] "+r"(c)
+      : [tail] "r"(tail), [bias] "r"(t.bias), [mult] "r"(t.mult), [shift] "r"(t.shift), [zp] "r"(zp),
+        [lo] "r"(lo), [hi] "r"(hi), [ldc] "r"(t.ldc)
+      : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v24", "v25",
+        "v26", "v27", "v28");
+}
+
+#undef EK_SDOT1
 #undef EK_STORE_ROW
 #undef EK_SDOT_GROUP
 #undef EK_SDOT_ROW
