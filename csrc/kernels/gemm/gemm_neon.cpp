@@ -88,8 +88,11 @@ void tile(const PackedGemm& p, const int8_t* a, size_t lda, int8_t* c, size_t ld
   for (int r = 0; r < MR; ++r) ar[r] = a + r * lda;
   const bool full = cols == kNr;
   if constexpr (MR == kMr && kPairs && !kLeft) {
-    alignas(16) int8_t tail[kMr][kKb] = {};
-    for (int r = 0; r < MR; ++r) std::memcpy(tail[r], ar[r] + kfull * kKb, static_cast<size_t>(krem));
+    alignas(16) int8_t tail[kMr][kKb];
+    if (krem) {
+      std::memset(tail, 0, sizeof(tail));
+      for (int r = 0; r < MR; ++r) std::memcpy(tail[r], ar[r] + kfull * kKb, static_cast<size_t>(krem));
+    }
     alignas(16) int8_t part[kMr][kNr];
     tile_4x4_asm({a, lda, w, kfull, krem ? &tail[0][0] : nullptr, p.bias.data() + col0,
                   full ? p.out.multiplier.data() + col0 : pad.mult, full ? p.out.shift.data() + col0 : pad.shift,
