@@ -56,7 +56,7 @@ inline void mac_tail(int32x4_t (&acc)[MR][kNr], const int8_t* const (&ar)[MR], i
     }
     if (krem > whole) {
       int8_t rest[8] = {};
-      std::memcpy(rest, ar[r] + whole, static_cast<size_t>(krem - whole));
+      copy_short<8>(rest, ar[r] + whole, krem - whole);
       const int8x8_t av = vld1_s8(rest);
       for (int j = 0; j < kNr; ++j)
         acc[r][j] = mac8(acc[r][j], av, whole ? vget_high_s8(wv[j]) : vget_low_s8(wv[j]));
@@ -91,7 +91,7 @@ void tile(const PackedGemm& p, const int8_t* a, size_t lda, int8_t* c, size_t ld
     alignas(16) int8_t tail[kMr][kKb];
     if (krem) {
       std::memset(tail, 0, sizeof(tail));
-      for (int r = 0; r < MR; ++r) std::memcpy(tail[r], ar[r] + kfull * kKb, static_cast<size_t>(krem));
+      for (int r = 0; r < MR; ++r) copy_short<kKb>(tail[r], ar[r] + kfull * kKb, krem);
     }
     alignas(16) int8_t part[kMr][kNr];
     tile_4x4_asm({a, lda, w, kfull, krem ? &tail[0][0] : nullptr, p.bias.data() + col0,
@@ -99,7 +99,7 @@ void tile(const PackedGemm& p, const int8_t* a, size_t lda, int8_t* c, size_t ld
                   p.out.output_zero_point, static_cast<int8_t>(p.out.act_min), static_cast<int8_t>(p.out.act_max),
                   full ? c + col0 : &part[0][0], full ? ldc : kNr});
     if (!full)
-      for (int r = 0; r < MR; ++r) std::memcpy(c + r * ldc + col0, part[r], static_cast<size_t>(cols));
+      for (int r = 0; r < MR; ++r) copy_short<kNr>(c + r * ldc + col0, part[r], cols);
     return;
   }
   int32x4_t acc[MR][kNr];
@@ -143,7 +143,7 @@ void tile(const PackedGemm& p, const int8_t* a, size_t lda, int8_t* c, size_t ld
   } else {
     int8_t tmp[16];
     vst1q_s8(tmp, out);
-    for (int r = 0; r < MR; ++r) std::memcpy(cc + r * ldc, tmp + 4 * r, static_cast<size_t>(cols));
+    for (int r = 0; r < MR; ++r) copy_short<kNr>(cc + r * ldc, tmp + 4 * r, cols);
   }
 }
 

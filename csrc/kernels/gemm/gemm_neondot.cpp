@@ -88,7 +88,7 @@ void tile(const PackedGemm& p, const int8_t* a, size_t lda, int8_t* c, size_t ld
       tile_4x16_asm(args);
     }
     if (!full)
-      for (int r = 0; r < MR; ++r) std::memcpy(c + r * ldc + col0, part[r], static_cast<size_t>(cols));
+      for (int r = 0; r < MR; ++r) copy_short<kNr>(c + r * ldc + col0, part[r], cols);
     return;
   }
 

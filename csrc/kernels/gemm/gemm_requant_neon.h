@@ -11,6 +11,7 @@
 #include <arm_neon.h>
 
 #include <cstdint>
+#include <cstring>
 
 #include "kernels/kernels.h"
 
@@ -63,6 +64,17 @@ inline int8x16_t narrow_clamp16(int32x4_t a, int32x4_t b, int32x4_t c, int32x4_t
   return vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(ab), cd), k.lo), k.hi);
 }
 
+// Copies n (0 <= n < kLimit <= 16) bytes in fixed-size pieces (a variable-size memcpy is a library call;
+// partial panels, e.g. 8 output channels, meet this on every row).
+template <int kLimit>
+inline void copy_short(int8_t* dst, const int8_t* src, int n) {
+  int i = 0;
+  if (kLimit > 8 && (n & 8)) { std::memcpy(dst, src, 8); i = 8; }
+  if (kLimit > 4 && (n & 4)) { std::memcpy(dst + i, src + i, 4); i += 4; }
+  if (kLimit > 2 && (n & 2)) { std::memcpy(dst + i, src + i, 2); i += 2; }
+  if (n & 1) dst[i] = src[i];
+}
+
 // Stores the first `count` (0..16) bytes of v.
 inline void store_s8_partial(int8_t* dst, int8x16_t v, int count) {
   if (count == 16) {
@@ -71,7 +83,7 @@ inline void store_s8_partial(int8_t* dst, int8x16_t v, int count) {
   }
   int8_t tmp[16];
   vst1q_s8(tmp, v);
-  for (int i = 0; i < count; ++i) dst[i] = tmp[i];
+  copy_short<16>(dst, tmp, count);
 }
 
 // The output stage of the last panel of nr columns covering [.., n_end), zero-padded to nr values (when
