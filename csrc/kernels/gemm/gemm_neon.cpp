@@ -87,17 +87,23 @@ void tile(const PackedGemm& p, const int8_t* a, size_t lda, int8_t* c, size_t ld
   const int8_t* ar[MR];
   for (int r = 0; r < MR; ++r) ar[r] = a + r * lda;
   const bool full = cols == kNr;
-  if constexpr (MR == kMr && kPairs && !kLeft) {
-    alignas(16) int8_t tail[kMr][kKb];
+  if constexpr ((MR == kMr || MR == 1) && kPairs && !kLeft) {
+    alignas(16) int8_t tail[MR][kKb];
     if (krem) {
       std::memset(tail, 0, sizeof(tail));
       for (int r = 0; r < MR; ++r) copy_short<kKb>(tail[r], ar[r] + kfull * kKb, krem);
     }
-    alignas(16) int8_t part[kMr][kNr];
-    tile_4x4_asm({a, lda, w, kfull, krem ? &tail[0][0] : nullptr, p.bias.data() + col0,
-                  full ? p.out.multiplier.data() + col0 : pad.mult, full ? p.out.shift.data() + col0 : pad.shift,
-                  p.out.output_zero_point, static_cast<int8_t>(p.out.act_min), static_cast<int8_t>(p.out.act_max),
-                  full ? c + col0 : &part[0][0], full ? ldc : kNr});
+    alignas(16) int8_t part[MR][kNr];
+    const Tile4x4Args args{a, lda, w, kfull, krem ? &tail[0][0] : nullptr, p.bias.data() + col0,
+                           full ? p.out.multiplier.data() + col0 : pad.mult,
+                           full ? p.out.shift.data() + col0 : pad.shift, p.out.output_zero_point,
+                           static_cast<int8_t>(p.out.act_min), static_cast<int8_t>(p.out.act_max),
+                           full ? c + col0 : &part[0][0], full ? ldc : kNr};
+    if constexpr (MR == 1) {
+      tile_1x4_asm(args);
+    } else {
+      tile_4x4_asm(args);
+    }
     if (!full)
       for (int r = 0; r < MR; ++r) copy_short<kNr>(c + r * ldc + col0, part[r], cols);
     return;

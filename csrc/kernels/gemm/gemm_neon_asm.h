@@ -6,7 +6,7 @@
 // int16x8 and sadalp into the accumulator. The last k % 16 come as a zero-padded copy of the 4 rows (the
 // pack zeroed W beyond k). Then addp reduces each row to v8/v12/v16/v20, and the output stage is
 // requant4<false> + narrow_clamp16 (gemm_requant_neon.h), instruction for instruction.
-// Included by gemm_neon.cpp only.
+// tile_1x4_asm is the same for one row (batch-1 fully connected layers). Included by gemm_neon.cpp only.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -107,6 +107,51 @@ inline void tile_4x4_asm(const Tile4x4Args& t) {
       : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13",
         "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28",
         "v29", "v30", "v31");
+}
+
+// One row (batch-1 fully connected, GEMV): the same for one row of A into acc v8-v11.
+inline void tile_1x4_asm(const Tile4x4Args& t) {
+  const int8_t* a0 = t.a;
+  const int8_t* w = t.w;
+  int8_t* c = t.c;
+  int64_t n = t.blocks;
+  const int64_t zp = t.zero_point, lo = t.act_min, hi = t.act_max;
+  __asm__ volatile(
+      "movi v8.4s, #0\n\t" "movi v9.4s, #0\n\t" "movi v10.4s, #0\n\t" "movi v11.4s, #0\n\t"
+      "cbz %[n], 2f\n\t"
+      "1:\n\t"
+      "ldr q0, [%[a0]], #16\n\t"
+      "ldp q4, q5, [%[w]], #32\n\t"
+      "ldp q6, q7, [%[w]], #32\n\t"
+      EK_MAC("8", "0", "4", "24") EK_MAC("9", "0", "5", "25") EK_MAC("10", "0", "6", "26") EK_MAC("11", "0", "7", "27")
+      "subs %[n], %[n], #1\n\t"
+      "b.ne 1b\n\t"
+      "2:\n\t"
+      "cbz %[tail], 3f\n\t"
+      "ldr q0, [%[tail]]\n\t"
+      "ldp q4, q5, [%[w]], #32\n\t"
+      "ldp q6, q7, [%[w]], #32\n\t"
+      EK_MAC("8", "0", "4", "24") EK_MAC("9", "0", "5", "25") EK_MAC("10", "0", "6", "26") EK_MAC("11", "0", "7", "27")
+      "3:\n\t"
+      "ldr q0, [%[bias]]\n\t"
+      "ldr q1, [%[mult]]\n\t"
+      "ldr q2, [%[shift]]\n\t"
+      "mvni v3.4s, #30\n\t"  // -31: the definition caps the right shift at 31
+      "smax v2.4s, v2.4s, v3.4s\n\t"
+      "dup v3.4s, %w[zp]\n\t"
+      EK_REDUCE("8", "9", "10", "11")
+      "dup v25.8b, %w[lo]\n\t"
+      "dup v26.8b, %w[hi]\n\t"
+      "sqxtn v27.4h, v8.4s\n\t"
+      "sqxtn v27.8b, v27.8h\n\t"
+      "smax v27.8b, v27.8b, v25.8b\n\t"
+      "smin v27.8b, v27.8b, v26.8b\n\t"
+      "st1 {v27.s}[0], [%[c]]\n\t"
+      : [a0] "+r"(a0), [w] "+r"(w), [n] "+r"(n)
+      : [tail] "r"(t.tail), [bias] "r"(t.bias), [mult] "r"(t.mult), [shift] "r"(t.shift), [zp] "r"(zp),
+        [lo] "r"(lo), [hi] "r"(hi), [c] "r"(c)
+      : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v24", "v25",
+        "v26", "v27");
 }
 
 #undef EK_REDUCE

@@ -45,9 +45,13 @@ inline RequantConsts load_requant_consts(const OutputStage& os) {
 // Whether some column of [n_begin, n_end) shifts left: only then the kernels instantiate the wrapping left
 // shift (kLeft), which LiteRT's multipliers below 0.5 (the usual case) never need.
 inline bool any_left_shift(const OutputStage& os, int n_begin, int n_end) {
-  for (int j = n_begin; j < n_end; ++j)
-    if (os.shift[j] > 0) return true;
-  return false;
+  const int32_t* s = os.shift.data();
+  int j = n_begin;
+  int32x4_t most = vdupq_n_s32(0);
+  for (; j + 4 <= n_end; j += 4) most = vmaxq_s32(most, vld1q_s32(s + j));
+  int32_t m = vmaxvq_s32(most);
+  for (; j < n_end; ++j) m = s[j] > m ? s[j] : m;
+  return m > 0;
 }
 
 // requant(acc) + zero point, in int32 (not yet clamped).
