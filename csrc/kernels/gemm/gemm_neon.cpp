@@ -159,7 +159,8 @@ void run_tiles(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* 
   const size_t panel_bytes = static_cast<size_t>((p.k + kKb - 1) / kKb) * kNr * kKb;
   PanelPad pad;
   pad_last_panel(p.out, n_end, kNr, pad.mult, pad.shift);
-  for_each_tile<kMr>(panel_bytes, m, kNr, n_begin, n_end, [&](int rows, int m0, int panel) {
+  const bool overlap_ok = !gemm_run::overlaps(a, (m - 1) * lda + p.k, c, (m - 1) * ldc + n_end);
+  for_each_tile<kMr>(panel_bytes, m, kNr, n_begin, n_end, overlap_ok, [&](int rows, int m0, int panel) {
     const int8_t* ar = a + m0 * lda;
     int8_t* cr = c + m0 * ldc;
     switch (rows) {
@@ -187,6 +188,7 @@ void run_neon(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c
 }  // namespace
 
 extern const GemmKernel kGemmNeon;
-const GemmKernel kGemmNeon{"gemm_s8_4x4k16_neon", Isa::kNeon, kMr, kNr, &pack_neon, &run_neon};
+const GemmKernel kGemmNeon{"gemm_s8_4x4k16_neon", Isa::kNeon, kMr, kNr, &pack_neon, &run_neon,
+                           /*overlapped_tail=*/true};
 
 }  // namespace edgekd

@@ -143,7 +143,8 @@ void run_rows(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c
   const size_t panel_bytes = static_cast<size_t>((p.k + 3) / 4) * kNr * 4;
   PanelPad pad;
   pad_last_panel(p.out, n_end, kNr, pad.mult, pad.shift);
-  for_each_tile<kMr>(panel_bytes, m, kNr, n_begin, n_end, [&](int rows, int m0, int panel) {
+  const bool overlap_ok = !gemm_run::overlaps(a, (m - 1) * lda + p.k, c, (m - 1) * ldc + n_end);
+  for_each_tile<kMr>(panel_bytes, m, kNr, n_begin, n_end, overlap_ok, [&](int rows, int m0, int panel) {
     const int8_t* ar = a + m0 * lda;
     int8_t* cr = c + m0 * ldc;
     switch (rows) {
@@ -172,6 +173,7 @@ void run_dot(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c,
 }  // namespace
 
 extern const GemmKernel kGemmNeonDot;
-const GemmKernel kGemmNeonDot{"gemm_s8_4x16c4_neondot", Isa::kNeonDot, kMr, kNr, &pack_dot, &run_dot};
+const GemmKernel kGemmNeonDot{"gemm_s8_4x16c4_neondot", Isa::kNeonDot, kMr, kNr, &pack_dot, &run_dot,
+                              /*overlapped_tail=*/true};
 
 }  // namespace edgekd
