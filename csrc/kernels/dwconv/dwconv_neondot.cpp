@@ -1,8 +1,8 @@
 // Depthwise conv, NEON dot-product path (ARMv8.2 +dotprod): taps in groups of 4. The four taps' 16-channel
 // rows are transposed with zip1/zip2 so each 32-bit lane holds one channel's 4 taps, then one sdot per 4
 // channels accumulates the 4 products exactly in int32 (weights packed kQuadsS8 to match). The last
-// taps % 4 taps run as on the neon path (smull + smlal pairs). Requantization and the row driver are shared with the neon
-// path (dwconv_neon.inc, dwconv_driver.inc).
+// taps % 4 taps run as on the neon path (smull + smlal pairs). Requantization and the row driver are
+// shared with the neon path (dwconv_neon.inc, dwconv_driver.inc).
 #include <arm_neon.h>
 
 #include <cstddef>

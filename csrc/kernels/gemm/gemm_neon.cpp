@@ -69,14 +69,10 @@ inline void store_row4(int8_t* dst, int8x16_t v) {
   vst1q_lane_s32(reinterpret_cast<int32_t*>(dst), vreinterpretq_s32_s8(v), L);
 }
 
-// The output stage of the last panel when it has fewer than 4 columns, zero-padded (set up once per call).
-struct PanelPad {
-  int32_t mult[kNr], shift[kNr];
-};
 
 template <int MR, bool kPairs, bool kLeft>
 void tile(const PackedGemm& p, const int8_t* a, size_t lda, int8_t* c, size_t ldc, int panel, int n_end,
-          const PanelPad& pad) {
+          const PanelPad<kNr>& pad) {
   const int k = p.k;
   const int kblocks = (k + kKb - 1) / kKb;
   const int kfull = k / kKb;
@@ -88,24 +84,8 @@ void tile(const PackedGemm& p, const int8_t* a, size_t lda, int8_t* c, size_t ld
   for (int r = 0; r < MR; ++r) ar[r] = a + r * lda;
   const bool full = cols == kNr;
   if constexpr ((MR == kMr || MR == 1) && kPairs && !kLeft) {
-    alignas(16) int8_t tail[MR][kKb];
-    if (krem) {
-      std::memset(tail, 0, sizeof(tail));
-      for (int r = 0; r < MR; ++r) copy_short<kKb>(tail[r], ar[r] + kfull * kKb, krem);
-    }
-    alignas(16) int8_t part[MR][kNr];
-    const Tile4x4Args args{a, lda, w, kfull, krem ? &tail[0][0] : nullptr, p.bias.data() + col0,
-                           full ? p.out.multiplier.data() + col0 : pad.mult,
-                           full ? p.out.shift.data() + col0 : pad.shift, p.out.output_zero_point,
-                           static_cast<int8_t>(p.out.act_min), static_cast<int8_t>(p.out.act_max),
-                           full ? c + col0 : &part[0][0], full ? ldc : kNr};
-    if constexpr (MR == 1) {
-      tile_1x4_asm(args);
-    } else {
-      tile_4x4_asm(args);
-    }
-    if (!full)
-      for (int r = 0; r < MR; ++r) copy_short<kNr>(c + r * ldc + col0, part[r], cols);
+    run_asm_tile<MR, kNr, kKb>(MR == 1 ? tile_1x4_asm : tile_4x4_asm, p, a, lda, w, kfull, 0, kfull * kKb, krem,
+                               c, ldc, col0, cols, pad.mult, pad.shift);
     return;
   }
   int32x4_t acc[MR][kNr];
@@ -157,12 +137,8 @@ template <bool kPairs, bool kLeft>
 void run_tiles(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c, size_t ldc, int n_begin,
                int n_end) {
   const size_t panel_bytes = static_cast<size_t>((p.k + kKb - 1) / kKb) * kNr * kKb;
-  PanelPad pad;
-  pad_last_panel(p.out, n_end, kNr, pad.mult, pad.shift);
-  const bool overlap_ok = !gemm_run::overlaps(a, (m - 1) * lda + p.k, c, (m - 1) * ldc + n_end);
-  for_each_tile<kMr>(panel_bytes, m, kNr, n_begin, n_end, overlap_ok, [&](int rows, int m0, int panel) {
-    const int8_t* ar = a + m0 * lda;
-    int8_t* cr = c + m0 * ldc;
+  for_each_tile<kMr, kNr>(p, panel_bytes, m, a, lda, c, ldc, n_begin, n_end,
+                          [&](int rows, const int8_t* ar, int8_t* cr, int panel, const PanelPad<kNr>& pad) {
     switch (rows) {
       case 1: tile<1, kPairs, kLeft>(p, ar, lda, cr, ldc, panel, n_end, pad); break;
       case 2: tile<2, kPairs, kLeft>(p, ar, lda, cr, ldc, panel, n_end, pad); break;

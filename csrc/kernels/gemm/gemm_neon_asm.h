@@ -11,6 +11,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/gemm/gemm_tiles_neon.h"
+
 namespace edgekd {
 namespace {
 
@@ -25,6 +27,15 @@ namespace {
   EK_MAC("12", "1", "4", "28") EK_MAC("13", "1", "5", "29") EK_MAC("14", "1", "6", "30") EK_MAC("15", "1", "7", "31") \
   EK_MAC("16", "2", "4", "24") EK_MAC("17", "2", "5", "25") EK_MAC("18", "2", "6", "26") EK_MAC("19", "2", "7", "27") \
   EK_MAC("20", "3", "4", "28") EK_MAC("21", "3", "5", "29") EK_MAC("22", "3", "6", "30") EK_MAC("23", "3", "7", "31")
+// The output stage's constants: bias v0, multipliers v1, negated right shifts v2 (capped at 31, as the
+// definition caps them), zero point v3.
+#define EK_STAGE4                                            \
+  "ldr q0, [%[bias]]\n\t"                                   \
+  "ldr q1, [%[mult]]\n\t"                                   \
+  "ldr q2, [%[shift]]\n\t"                                  \
+  "mvni v3.4s, #30\n\t"                                     \
+  "smax v2.4s, v2.4s, v3.4s\n\t"                            \
+  "dup v3.4s, %w[zp]\n\t"
 // Row R's four partial-sum vectors to one vector of 4 column sums in vR0.
 #define EK_REDUCE(R0, R1, R2, R3)                            \
   "addp v" R0 ".4s, v" R0 ".4s, v" R1 ".4s\n\t"             \
@@ -35,29 +46,14 @@ namespace {
   "srshl v" R0 ".4s, v" R0 ".4s, v2.4s\n\t"                 \
   "add v" R0 ".4s, v" R0 ".4s, v3.4s\n\t"
 
-struct Tile4x4Args {
-  const int8_t* a;       // row 0 of A; rows lda apart
-  size_t lda;
-  const int8_t* w;       // the panel's packed weights
-  int blocks;            // blocks of 16 k read in place
-  const int8_t* tail;    // then 4 rows x 16 bytes (the last k % 16, zero-padded), or nullptr
-  const int32_t* bias;   // 4 folded biases
-  const int32_t* mult;   // 4 multipliers
-  const int32_t* shift;  // 4 shifts, all <= 0
-  int32_t zero_point;
-  int8_t act_min, act_max;
-  int8_t* c;             // row 0 of the 4 output columns; rows ldc apart
-  size_t ldc;
-};
-
-inline void tile_4x4_asm(const Tile4x4Args& t) {
+inline void tile_4x4_asm(const AsmTileArgs& t) {
   const int8_t* a0 = t.a;
   const int8_t* a1 = a0 + t.lda;
   const int8_t* a2 = a1 + t.lda;
   const int8_t* a3 = a2 + t.lda;
   const int8_t* w = t.w;
   int8_t* c = t.c;
-  int64_t n = t.blocks;
+  int64_t n = t.steps;
   const int64_t zp = t.zero_point, lo = t.act_min, hi = t.act_max;
   __asm__ volatile(
       "movi v8.4s, #0\n\t" "movi v9.4s, #0\n\t" "movi v10.4s, #0\n\t" "movi v11.4s, #0\n\t"
@@ -79,12 +75,7 @@ inline void tile_4x4_asm(const Tile4x4Args& t) {
       "ldp q2, q3, [%[tail], #32]\n\t"
       EK_MAC_BLOCK
       "3:\n\t"
-      "ldr q0, [%[bias]]\n\t"
-      "ldr q1, [%[mult]]\n\t"
-      "ldr q2, [%[shift]]\n\t"
-      "mvni v3.4s, #30\n\t"  // -31: the definition caps the right shift at 31
-      "smax v2.4s, v2.4s, v3.4s\n\t"
-      "dup v3.4s, %w[zp]\n\t"
+      EK_STAGE4
       EK_REDUCE("8", "9", "10", "11") EK_REDUCE("12", "13", "14", "15")
       EK_REDUCE("16", "17", "18", "19") EK_REDUCE("20", "21", "22", "23")
       "dup v25.16b, %w[lo]\n\t"
@@ -110,11 +101,11 @@ inline void tile_4x4_asm(const Tile4x4Args& t) {
 }
 
 // One row (batch-1 fully connected, GEMV): the same for one row of A into acc v8-v11.
-inline void tile_1x4_asm(const Tile4x4Args& t) {
+inline void tile_1x4_asm(const AsmTileArgs& t) {
   const int8_t* a0 = t.a;
   const int8_t* w = t.w;
   int8_t* c = t.c;
-  int64_t n = t.blocks;
+  int64_t n = t.steps;
   const int64_t zp = t.zero_point, lo = t.act_min, hi = t.act_max;
   __asm__ volatile(
       "movi v8.4s, #0\n\t" "movi v9.4s, #0\n\t" "movi v10.4s, #0\n\t" "movi v11.4s, #0\n\t"
@@ -133,12 +124,7 @@ inline void tile_1x4_asm(const Tile4x4Args& t) {
       "ldp q6, q7, [%[w]], #32\n\t"
       EK_MAC("8", "0", "4", "24") EK_MAC("9", "0", "5", "25") EK_MAC("10", "0", "6", "26") EK_MAC("11", "0", "7", "27")
       "3:\n\t"
-      "ldr q0, [%[bias]]\n\t"
-      "ldr q1, [%[mult]]\n\t"
-      "ldr q2, [%[shift]]\n\t"
-      "mvni v3.4s, #30\n\t"  // -31: the definition caps the right shift at 31
-      "smax v2.4s, v2.4s, v3.4s\n\t"
-      "dup v3.4s, %w[zp]\n\t"
+      EK_STAGE4
       EK_REDUCE("8", "9", "10", "11")
       "dup v25.8b, %w[lo]\n\t"
       "dup v26.8b, %w[hi]\n\t"
@@ -155,6 +141,7 @@ inline void tile_1x4_asm(const Tile4x4Args& t) {
 }
 
 #undef EK_REDUCE
+#undef EK_STAGE4
 #undef EK_MAC_BLOCK
 #undef EK_MAC
 

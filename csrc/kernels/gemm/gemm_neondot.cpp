@@ -51,15 +51,10 @@ inline void dot_bcast(int32x4_t (&acc)[MR][kNv], const int8_t* const (&a4)[MR], 
   }
 }
 
-// The output stage of the last panel when it has fewer than 16 columns, zero-padded to 16 (set up once per
-// call: every row block meets it).
-struct PanelPad {
-  int32_t mult[kNr], shift[kNr];
-};
 
 template <int MR, bool kLeft>
 void tile(const PackedGemm& p, const int8_t* a, size_t lda, int8_t* c, size_t ldc, int panel, int n_end,
-          const PanelPad& pad) {
+          const PanelPad<kNr>& pad) {
   const int k = p.k;
   const int kgroups = (k + 3) / 4;
   const int ksteps = k / 16;
@@ -72,23 +67,8 @@ void tile(const PackedGemm& p, const int8_t* a, size_t lda, int8_t* c, size_t ld
   for (int r = 0; r < MR; ++r) ar[r] = a + r * lda;
 
   if constexpr ((MR == kMr || MR == 1) && !kLeft) {
-    int8_t tail[MR][4] = {};
-    for (int r = 0; r < MR; ++r)
-      for (int i = 0; i < krem; ++i) tail[r][i] = ar[r][4 * kfull + i];
-    alignas(16) int8_t part[MR][kNr];
-    const bool full = cols == kNr;
-    const Tile4Args args{a, lda, w, ksteps, kfull - 4 * ksteps, krem ? &tail[0][0] : nullptr,
-                         p.bias.data() + col0, full ? p.out.multiplier.data() + col0 : pad.mult,
-                         full ? p.out.shift.data() + col0 : pad.shift, p.out.output_zero_point,
-                         static_cast<int8_t>(p.out.act_min), static_cast<int8_t>(p.out.act_max),
-                         full ? c + col0 : &part[0][0], full ? ldc : kNr};
-    if constexpr (MR == 1) {
-      tile_1x16_asm(args);
-    } else {
-      tile_4x16_asm(args);
-    }
-    if (!full)
-      for (int r = 0; r < MR; ++r) copy_short<kNr>(c + r * ldc + col0, part[r], cols);
+    run_asm_tile<MR, kNr, 4>(MR == 1 ? tile_1x16_asm : tile_4x16_asm, p, a, lda, w, ksteps, kfull - 4 * ksteps,
+                             4 * kfull, krem, c, ldc, col0, cols, pad.mult, pad.shift);
     return;
   }
 
@@ -141,12 +121,8 @@ template <bool kLeft>
 void run_rows(const PackedGemm& p, int m, const int8_t* a, size_t lda, int8_t* c, size_t ldc, int n_begin,
               int n_end) {
   const size_t panel_bytes = static_cast<size_t>((p.k + 3) / 4) * kNr * 4;
-  PanelPad pad;
-  pad_last_panel(p.out, n_end, kNr, pad.mult, pad.shift);
-  const bool overlap_ok = !gemm_run::overlaps(a, (m - 1) * lda + p.k, c, (m - 1) * ldc + n_end);
-  for_each_tile<kMr>(panel_bytes, m, kNr, n_begin, n_end, overlap_ok, [&](int rows, int m0, int panel) {
-    const int8_t* ar = a + m0 * lda;
-    int8_t* cr = c + m0 * ldc;
+  for_each_tile<kMr, kNr>(p, panel_bytes, m, a, lda, c, ldc, n_begin, n_end,
+                          [&](int rows, const int8_t* ar, int8_t* cr, int panel, const PanelPad<kNr>& pad) {
     switch (rows) {
       case 1: tile<1, kLeft>(p, ar, lda, cr, ldc, panel, n_end, pad); break;
       case 2: tile<2, kLeft>(p, ar, lda, cr, ldc, panel, n_end, pad); break;

@@ -11,6 +11,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/gemm/gemm_tiles_neon.h"
+
 namespace edgekd {
 namespace {
 
@@ -27,6 +29,21 @@ namespace {
   EK_SDOT_ROW("12", "13", "14", "15", "1", L)                \
   EK_SDOT_ROW("16", "17", "18", "19", "2", L)                \
   EK_SDOT_ROW("20", "21", "22", "23", "3", L)
+// The output stage's constants: multipliers v0-v3, negated right shifts (capped at 31, as the definition
+// caps them) v4-v7, zero point v24, clamp v25/v26.
+#define EK_STAGE16                                           \
+  "ldp q0, q1, [%[mult]]\n\t"                               \
+  "ldp q2, q3, [%[mult], #32]\n\t"                          \
+  "ldp q4, q5, [%[shift]]\n\t"                              \
+  "ldp q6, q7, [%[shift], #32]\n\t"                         \
+  "mvni v24.4s, #30\n\t"                                    \
+  "smax v4.4s, v4.4s, v24.4s\n\t"                           \
+  "smax v5.4s, v5.4s, v24.4s\n\t"                           \
+  "smax v6.4s, v6.4s, v24.4s\n\t"                           \
+  "smax v7.4s, v7.4s, v24.4s\n\t"                           \
+  "dup v24.4s, %w[zp]\n\t"                                  \
+  "dup v25.16b, %w[lo]\n\t"                                 \
+  "dup v26.16b, %w[hi]\n\t"
 // One row's output stage: 16 int8 to [c], then c += ldc.
 #define EK_STORE_ROW(A0, A1, A2, A3)                         \
   "sqrdmulh v" A0 ".4s, v" A0 ".4s, v0.4s\n\t"              \
@@ -52,24 +69,7 @@ namespace {
   "str q27, [%[c]]\n\t"                                     \
   "add %[c], %[c], %[ldc]\n\t"
 
-// The operands of one 4-row tile.
-struct Tile4Args {
-  const int8_t* a;       // row 0 of A; rows lda apart
-  size_t lda;
-  const int8_t* w;       // the panel's packed weights
-  int steps;             // blocks of 16 k
-  int groups;            // then whole groups of 4 k
-  const int8_t* tail;    // then 4 rows x 4 bytes (the last k % 4, zero-padded), or nullptr
-  const int32_t* bias;   // 16 folded biases
-  const int32_t* mult;   // 16 multipliers
-  const int32_t* shift;  // 16 shifts, all <= 0
-  int32_t zero_point;
-  int8_t act_min, act_max;
-  int8_t* c;             // row 0 of the 16 output columns; rows ldc apart
-  size_t ldc;
-};
-
-inline void tile_4x16_asm(const Tile4Args& t) {
+inline void tile_4x16_asm(const AsmTileArgs& t) {
   const int8_t* a0 = t.a;
   const int8_t* a1 = a0 + t.lda;
   const int8_t* a2 = a1 + t.lda;
@@ -112,18 +112,7 @@ inline void tile_4x16_asm(const Tile4Args& t) {
       "ld1r {v3.4s}, [%[tail]], #4\n\t"
       EK_SDOT_GROUP(".16b")
       "5:\n\t"
-      "ldp q0, q1, [%[mult]]\n\t"
-      "ldp q2, q3, [%[mult], #32]\n\t"
-      "ldp q4, q5, [%[shift]]\n\t"
-      "ldp q6, q7, [%[shift], #32]\n\t"
-      "mvni v24.4s, #30\n\t"  // -31: the definition caps the right shift at 31
-      "smax v4.4s, v4.4s, v24.4s\n\t"
-      "smax v5.4s, v5.4s, v24.4s\n\t"
-      "smax v6.4s, v6.4s, v24.4s\n\t"
-      "smax v7.4s, v7.4s, v24.4s\n\t"
-      "dup v24.4s, %w[zp]\n\t"
-      "dup v25.16b, %w[lo]\n\t"
-      "dup v26.16b, %w[hi]\n\t"
+      EK_STAGE16
       EK_STORE_ROW("8", "9", "10", "11") EK_STORE_ROW("12", "13", "14", "15")
       EK_STORE_ROW("16", "17", "18", "19") EK_STORE_ROW("20", "21", "22", "23")
       : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w), [steps] "+r"(steps),
@@ -140,7 +129,7 @@ inline void tile_4x16_asm(const Tile4Args& t) {
   "sdot v8.4s, v" W0 ".16b, v0" L "\n\t" "sdot v9.4s, v" W1 ".16b, v0" L "\n\t"                        \
   "sdot v10.4s, v" W2 ".16b, v0" L "\n\t" "sdot v11.4s, v" W3 ".16b, v0" L "\n\t"
 
-inline void tile_1x16_asm(const Tile4Args& t) {
+inline void tile_1x16_asm(const AsmTileArgs& t) {
   const int8_t* a0 = t.a;
   const int8_t* w = t.w;
   const int8_t* tail = t.tail;
@@ -183,18 +172,7 @@ inline void tile_1x16_asm(const Tile4Args& t) {
       "ldp q6, q7, [%[w]], #32\n\t"
       EK_SDOT1(".16b", "4", "5", "6", "7")
       "5:\n\t"
-      "ldp q0, q1, [%[mult]]\n\t"
-      "ldp q2, q3, [%[mult], #32]\n\t"
-      "ldp q4, q5, [%[shift]]\n\t"
-      "ldp q6, q7, [%[shift], #32]\n\t"
-      "mvni v24.4s, #30\n\t"  // -31: the definition caps the right shift at 31
-      "smax v4.4s, v4.4s, v24.4s\n\t"
-      "smax v5.4s, v5.4s, v24.4s\n\t"
-      "smax v6.4s, v6.4s, v24.4s\n\t"
-      "smax v7.4s, v7.4s, v24.4s\n\t"
-      "dup v24.4s, %w[zp]\n\t"
-      "dup v25.16b, %w[lo]\n\t"
-      "dup v26.16b, %w[hi]\n\t"
+      EK_STAGE16
       EK_STORE_ROW("8", "9", "10", "11")
       : [a0] "+r"(a0), [w] "+r"(w), [steps] "+r"(steps), [groups] "+r"(groups), [c] "+r"(c)
       : [tail] "r"(tail), [bias] "r"(t.bias), [mult] "r"(t.mult), [shift] "r"(t.shift), [zp] "r"(zp),
@@ -205,6 +183,7 @@ inline void tile_1x16_asm(const Tile4Args& t) {
 
 #undef EK_SDOT1
 #undef EK_STORE_ROW
+#undef EK_STAGE16
 #undef EK_SDOT_GROUP
 #undef EK_SDOT_ROW
 
