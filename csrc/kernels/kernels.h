@@ -69,6 +69,9 @@ struct PackedGemm {
   Isa isa = Isa::kRef;
   int n = 0, k = 0;
   int32_t a_zero_point = 0;
+  // No weight is -128 (set by the NEON pack): two products then fit an int16 sum, which gemm_neon's
+  // smull + smlal2 pairs rely on; -128 weights (outside TFLite's symmetric spec) take its exact slower loop.
+  bool no_min_weight = false;
   AlignedBuffer weights;         // layout private to the path's kernel
   std::vector<int32_t> bias;     // [n padded to the kernel's nr]; SIMD paths fold zero points in, ref keeps it raw
   OutputStage out;
@@ -127,6 +130,8 @@ struct PackedDwConv {
   // Some channel of `out` shifts left, has no right shift, or has an INT32_MIN multiplier (set by
   // pack_dwconv; the x86 paths take a shorter requantization when it is false).
   bool general_stage = true;
+  // No weight is -128 (set by the NEON packs): two taps' products then fit an int16 sum.
+  bool no_min_weight = false;
   // Padded inputs up to a size (set by pack_dwconv): run_dwconv copies the rows each thread's output rows
   // read into a zero-point-bordered image of geometry `bordered` (no padding, every window inside; its
   // whole size is bordered_bytes) and runs the kernel on that. 0: the kernel reads the input and handles

@@ -304,13 +304,8 @@ TEST(simd_fast_variants_match_reference) {
 }
 
 // Everything else: other kernel sizes, strides, dilation (generic SIMD variant), depth multipliers 2 and 3
-// (reference loops inside every path), batch > 1.
-// Depth multipliers > 1: the x86 paths' own kernel (test_dwconv_multiplier.cpp), the reference loops on ARM.
-#if defined(__x86_64__) || defined(__i386__)
+// (every SIMD path's multiplier kernel, test_dwconv_multiplier.cpp), batch > 1.
 constexpr const char* kMultiplierVariant = "_multiplier_";
-#else
-constexpr const char* kMultiplierVariant = "_generic_ref";
-#endif
 
 TEST(simd_generic_variants_match_reference) {
   Rng rng(3);

@@ -1,6 +1,7 @@
-// Depthwise conv with depth multiplier > 1 on the x86 SIMD paths (dwconv_multiplier_x86.inc) against the
-// reference kernel, bit for bit, over edge shapes: multipliers that do and do not divide 16, one input
-// channel (speech front ends) to several blocks of output channels, output channel tails of every size mod
+// Depthwise conv with depth multiplier > 1 on the SIMD paths (x86: dwconv_multiplier_x86.inc; NEON and
+// dotprod: PathNeonMul in dwconv_neon.inc) against the reference kernel, bit for bit, over edge shapes:
+// multipliers that do and do not divide 16, one input channel (speech front ends) to several blocks of
+// output channels, output channel tails of every size mod
 // 16 and mod 8 (LiteRT rounds the last out_c % 8 channels differently), kernels from 1x1 to 10x8, strides,
 // dilations, SAME/VALID padding at both zero-point extremes, clamps, left shifts, extreme biases, batches,
 // thread counts, and both the bordered copy and in-place padding.
@@ -25,7 +26,7 @@ using edgekd_test::dwconv_shape;
 
 namespace {
 
-std::vector<const DwConvKernel*> x86_kernels() {
+std::vector<const DwConvKernel*> simd_kernels() {
   std::vector<const DwConvKernel*> k;
 #ifdef EDGEKD_HAVE_AVX2
   if (isa_available(Isa::kAvx2)) k.push_back(&kDwConvAvx2);
@@ -33,7 +34,13 @@ std::vector<const DwConvKernel*> x86_kernels() {
 #ifdef EDGEKD_HAVE_AVX512VNNI
   if (isa_available(Isa::kAvx512Vnni)) k.push_back(&kDwConvAvx512Vnni);
 #endif
-  if (k.empty()) std::printf("  (no x86 SIMD path runs here: nothing to compare)\n");
+#ifdef EDGEKD_HAVE_NEON
+  if (isa_available(Isa::kNeon)) k.push_back(&kDwConvNeon);
+#endif
+#ifdef EDGEKD_HAVE_NEONDOT
+  if (isa_available(Isa::kNeonDot)) k.push_back(&kDwConvNeonDot);
+#endif
+  if (k.empty()) std::printf("  (no SIMD path runs here: nothing to compare)\n");
   return k;
 }
 
@@ -87,10 +94,10 @@ std::vector<int8_t> run(const DwConvKernel& k, const Case& c, bool bordered, Thr
   return out;
 }
 
-// "" when every x86 path equals the reference (and names the multiplier variant), else the first failure.
+// "" when every SIMD path equals the reference (and names the multiplier variant), else the first failure.
 std::string check(const Case& c, ThreadPool* pool = nullptr) {
   const std::vector<int8_t> want = run(kDwConvRef, c, true, nullptr, nullptr);
-  for (const DwConvKernel* k : x86_kernels()) {
+  for (const DwConvKernel* k : simd_kernels()) {
     for (bool bordered : {true, false}) {
       std::string variant;
       const std::vector<int8_t> got = run(*k, c, bordered, pool, &variant);

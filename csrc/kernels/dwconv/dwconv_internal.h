@@ -13,14 +13,16 @@
 //                32 int16 [w(0,kx)[c], w(1,kx)[c]] then 32 int16 [w(2,kx)[c], 0] (vertical pairs: the
 //                x86 row sweep widens each input column once for the three pixels that read it).
 //     kTapsS8   (NEON smull/saddw): per block, per tap: 16 int8.
-//     kQuadsS8  (NEON sdot): per block, per group of 4 taps: 16 channels x 4 int8 [w_t0..w_t3]; taps past
-//                the end have zero weight.
+//     kQuadsS8  (NEON sdot): per block, per whole group of 4 taps: 16 channels x 4 int8 [w_t0..w_t3];
+//                then the last taps % 4 taps as in kTapsS8 (16 int8 each).
 //   PackedDwConv::bias: [out_c rounded up to 16] = bias[c] - in_zp * sum_taps w[c] (mod 2^32), 0 beyond:
 //   the zero point is folded out of the inner loop, and a padding tap reads in_zp, which the fold cancels.
 //
-// Reference buffer (and the ARM paths with depth multiplier > 1): weights verbatim [kh][kw][out_c], bias
-// verbatim [out_c] (zeros when absent). The x86 paths pack depth multipliers > 1 themselves
-// (dwconv_multiplier.h).
+// Depth multiplier > 1 on the NEON layouts: blocks over OUTPUT channels, each block's weights preceded by 16
+// tbl indices (lane i reads input byte (oc0 + i) / M - oc0 / M of the 16 loaded from channel oc0 / M); the
+// zero-point row has kBlock more bytes, so a 16-byte load from any of its channels stays inside it.
+// Reference buffer: weights verbatim [kh][kw][out_c], bias verbatim [out_c] (zeros when absent). The x86
+// paths pack depth multipliers > 1 themselves (dwconv_multiplier.h).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -45,6 +47,9 @@ constexpr int kLiteRtRequantGroup = 8;
 constexpr int kMaxSimdTaps = 1024;    // larger kernels (kh*kw) run the reference loops (stack arrays)
 
 Variant classify(const DwConvParams& p);
+// Whether a NEON layout packs this layer for the multiplier pixel kernel (PathNeonMul in dwconv_neon.inc):
+// depth multiplier > 1 and at most kMaxSimdTaps taps.
+bool neon_multiplier(const DwConvParams& p, Layout layout);
 // "dwconv_<variant>_<isa>", e.g. "dwconv_3x3s1_avx2"; "dwconv_generic_ref" for kGenericRef.
 const char* variant_name(Variant v, Isa isa);
 

@@ -20,6 +20,10 @@ void fill_common(const DwConvParams& params, Isa isa, Variant v, PackedDwConv* o
 
 }  // namespace
 
+bool neon_multiplier(const DwConvParams& p, Layout layout) {
+  return layout != Layout::kPairsS16 && p.depth_multiplier > 1 && p.kh * p.kw <= kMaxSimdTaps;
+}
+
 Variant classify(const DwConvParams& p) {
   if (p.depth_multiplier != 1 || p.kh * p.kw > kMaxSimdTaps) return Variant::kGenericRef;
   const bool square_stride = p.stride_h == p.stride_w && (p.stride_h == 1 || p.stride_h == 2);
@@ -48,7 +52,7 @@ const char* variant_name(Variant v, Isa isa) {
   return kNames[static_cast<int>(v)][static_cast<int>(isa)];
 }
 
-int zp_row_bytes(const DwConvParams& p) { return round_up(p.in_c, 64); }
+int zp_row_bytes(const DwConvParams& p) { return round_up(p.in_c + (p.depth_multiplier > 1 ? kBlock : 0), 64); }
 int padded_channels(const DwConvParams& p) { return round_up(p.out_c(), kBlock); }
 
 void pack_reference(const DwConvParams& params, const int8_t* w, const int32_t* bias, Isa isa,
@@ -78,12 +82,15 @@ void fold_input_zero_point(const DwConvParams& params, const int8_t* w, const in
 void pack_simd(const DwConvParams& params, const int8_t* w, const int32_t* bias, Isa isa, Layout layout,
                PackedDwConv* out) {
   const Variant v = classify(params);
-  if (v == Variant::kGenericRef) {
+  const bool multiplier = neon_multiplier(params, layout);
+  if (v == Variant::kGenericRef && !multiplier) {
     pack_reference(params, w, bias, isa, out);
     return;
   }
   fill_common(params, isa, v, out);
-  const int c = params.out_c();  // == in_c (depth multiplier 1)
+  if (multiplier) out->variant = isa == Isa::kNeonDot ? "dwconv_multiplier_neondot" : "dwconv_multiplier_neon";
+  const int c = params.out_c();
+  const int index_bytes = multiplier ? kBlock : 0;
   const int cp = padded_channels(params);
   const int taps = params.kh * params.kw;
   const int blocks = cp / kBlock;
@@ -101,11 +108,11 @@ void pack_simd(const DwConvParams& params, const int8_t* w, const int32_t* bias,
       weight_bytes = static_cast<size_t>(blocks) * ((taps + 1) / 2) * 32 * 2;
       if (columns) weight_bytes += static_cast<size_t>(blocks) * kColumnsBlockS16 * 2;
       break;
-    case Layout::kTapsS8: weight_bytes = static_cast<size_t>(blocks) * taps * kBlock; break;
-    case Layout::kQuadsS8: weight_bytes = static_cast<size_t>(blocks) * ((taps + 3) / 4) * kBlock * 4; break;
+    case Layout::kTapsS8:
+    case Layout::kQuadsS8: weight_bytes = static_cast<size_t>(blocks) * (index_bytes + taps * kBlock); break;
   }
   out->weights.resize(row + weight_bytes);
-  std::memset(out->weights.data(), static_cast<int8_t>(params.input_zero_point), params.in_c);
+  std::memset(out->weights.data(), static_cast<int8_t>(params.input_zero_point), row);
   uint8_t* dst = out->weights.data() + row;
 
   for (int b = 0; b < blocks; ++b) {
@@ -120,18 +127,18 @@ void pack_simd(const DwConvParams& params, const int8_t* w, const int32_t* bias,
           }
         break;
       }
-      case Layout::kTapsS8: {
-        int8_t* d = reinterpret_cast<int8_t*>(dst) + static_cast<size_t>(b) * taps * kBlock;
-        for (int t = 0; t < taps; ++t)
-          for (int i = 0; i < kBlock; ++i) d[t * kBlock + i] = weight(t, b * kBlock + i);
-        break;
-      }
+      case Layout::kTapsS8:
       case Layout::kQuadsS8: {
-        const int quads = (taps + 3) / 4;
-        int8_t* d = reinterpret_cast<int8_t*>(dst) + static_cast<size_t>(b) * quads * kBlock * 4;
+        const int quads = layout == Layout::kQuadsS8 ? taps / 4 : 0;
+        int8_t* d = reinterpret_cast<int8_t*>(dst) + static_cast<size_t>(b) * (index_bytes + taps * kBlock);
+        // Multiplier > 1: the block's tbl indices, lane i -> input byte (oc0 + i) / M - oc0 / M (<= 15).
+        const int m = params.depth_multiplier;
+        for (int i = 0; i < index_bytes; ++i) *d++ = static_cast<int8_t>((b * kBlock + i) / m - b * kBlock / m);
         for (int q = 0; q < quads; ++q)
           for (int i = 0; i < kBlock; ++i)
             for (int j = 0; j < 4; ++j) d[(q * kBlock + i) * 4 + j] = weight(4 * q + j, b * kBlock + i);
+        for (int t = 4 * quads; t < taps; ++t)
+          for (int i = 0; i < kBlock; ++i) d[t * kBlock + i] = weight(t, b * kBlock + i);
         break;
       }
     }
@@ -151,6 +158,7 @@ void pack_simd(const DwConvParams& params, const int8_t* w, const int32_t* bias,
         }
   }
 
+  out->no_min_weight = std::memchr(w, 0x80, static_cast<size_t>(taps) * c) == nullptr;
   fold_input_zero_point(params, w, bias, cp, out);
 }
 
