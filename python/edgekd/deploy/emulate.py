@@ -109,3 +109,7 @@ def count_rows(c: dict) -> list[tuple[str, str]]:
     else:
         rows.append((f"est. time / inference (1 instruction per cycle at {c['clock_mhz']} MHz)", ms))
     return rows
+
+
+def emulate_run(bundle: Bundle, profile: DeviceProfile, x_npy: Path, y_npy: Path) -> None:
+    run_bundle(bundle, profile, ["--input", str(x_npy), "--output", str(y_npy)])
