@@ -49,18 +49,12 @@ DILATED = {"deeplab_aspp"}
 # What stops edgekd.load today. Shrink these as the ops land: the tests below fail, naming the entry, as
 # soon as a model's refusal changes.
 EXPECTED_UNSUPPORTED: dict[str, set[str]] = {
-    "unet_seg": {"TRANSPOSE_CONV"},
     "transformer_enc": {"NEG"},  # a float NEG in layer norm, between DEQUANTIZE and QUANTIZE
     "gru_audio": {"UNPACK"},
 }
 EXPECTED_REFUSED: dict[str, str] = {
-    "lstm_kws": "variable tensors are not supported",
-    "mobilenet_v2_float": "input must be int8, is float32",
-    "mobilenet_v2_fp16": "input must be int8, is float16",
-    "torch_mobilenet_v2": "input must be int8, is float32",
-    "torch_mobilenet_v2_int8": "must be int8, is float32",  # float residual ADDs between DEQUANTIZE / QUANTIZE
-    "torch_transformer": "input must be int8, is float32",
-    "torch_transformer_int8": "input must be int8, is float32",  # float SOFTMAX, layer norm and GELU
+    "torch_transformer": "lhs must be int8, is float32",  # a float BATCH_MATMUL
+    "torch_transformer_int8": "lhs must be int8, is float32",  # float attention between DEQUANTIZE / QUANTIZE
 }
 PATHS = available_paths()
 _cache: dict[str, tuple[bytes, list[list[np.ndarray]], list[list[np.ndarray]]]] = {}
