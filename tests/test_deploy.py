@@ -262,7 +262,8 @@ def test_cli_bench_emulate_reports_the_count(model_file, tmp_path, cache):
     out = tmp_path / "r.json"
     r = subprocess.run([str(Path(sys.executable).parent / "edgekd"), "bench", str(model_file), "--device", "rpi4",
                         "--emulate", "--runs", "3", "--warmup", "1", "--json", str(out)],
-                       capture_output=True, text=True, cwd=tmp_path, timeout=1800)
+                       capture_output=True, text=True, cwd=tmp_path, timeout=1800,
+                       env={**os.environ, "COLUMNS": "200"})  # rich wraps tables at the terminal's width
     assert r.returncode == 0, r.stderr[-2000:]
     assert "latency is EMULATED" in r.stdout and "instructions / inference (qemu count" in r.stdout
     assert "est. time / inference (" in r.stdout
